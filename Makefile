@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# fou-rs: the two commands are `make check` (build everything, run every
+# test in a QEMU guest) and `make demo`. `make` alone builds fou_rs.ko.
+#
+#   make KDIR=/lib/modules/$(uname -r)/build   build against your own kernel
+#   make KMAKE_ARGS=LLVM=-19                    for a clang-built kernel
+
+SHELL := /bin/bash
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+
+# The test kernel is built (or found in the cache) only when KDIR is not
+# given; `rust-tools/kernel` prints its directory as the last line.
+ifeq ($(origin KDIR),undefined)
+KDIR = $(eval KDIR := $$(shell $(ROOT)/rust-tools/kernel | tail -1))$(KDIR)
+endif
+export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: all module setup kernel check demo clean
+
+all: module
+
+module:
+	@test -n "$(KDIR)" || { echo "fou-rs: error: no kernel build directory (see messages above)" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(ROOT) $(KMAKE_ARGS) modules
+
+setup:
+	$(ROOT)/rust-tools/setup
+
+kernel: setup
+	$(ROOT)/rust-tools/kernel
+
+check: setup
+	$(ROOT)/tests/run
+
+demo: setup
+	$(MAKE) -C $(ROOT) module
+	cd $(ROOT) && vm/run -- tests/demo
+
+clean:
+	@if [ -n "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(ROOT) clean; fi

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The C part of fou_rs: bindgen's wrappers for static inline functions
+ * (generated), one-line wrappers for macros, and the layout table the KUnit
+ * suite `fou_rs_layout` compares with the Rust view of the same structs.
+ */
+#include "bindings.h"
+#include "generated_wrappers.c"
+
+#define FOU_RS_SIZE(type) { "sizeof(" #type ")", sizeof(type) }
+#define FOU_RS_OFF(type, field) { "offsetof(" #type ", " #field ")", offsetof(type, field) }
+
+/* Order and names must match `LAYOUT` in src/bindings/mod.rs. */
+const struct fou_rs_layout fou_rs_c_layout[] = {
+	FOU_RS_SIZE(struct sk_buff),
+	FOU_RS_OFF(struct sk_buff, len),
+	FOU_RS_OFF(struct sk_buff, data),
+	FOU_RS_SIZE(struct genl_family),
+	FOU_RS_OFF(struct genl_family, id),
+	FOU_RS_OFF(struct genl_family, small_ops),
+	FOU_RS_OFF(struct genl_family, module),
+	FOU_RS_SIZE(struct genl_small_ops),
+	FOU_RS_SIZE(struct genl_info),
+	FOU_RS_OFF(struct genl_info, attrs),
+	FOU_RS_SIZE(struct nla_policy),
+	FOU_RS_SIZE(struct udp_port_cfg),
+	FOU_RS_OFF(struct udp_port_cfg, local_udp_port),
+	FOU_RS_OFF(struct udp_port_cfg, bind_ifindex),
+	FOU_RS_SIZE(struct udp_tunnel_sock_cfg),
+	FOU_RS_OFF(struct udp_tunnel_sock_cfg, encap_rcv),
+	FOU_RS_OFF(struct udp_tunnel_sock_cfg, gro_complete),
+	FOU_RS_SIZE(struct ip_tunnel_encap_ops),
+	FOU_RS_SIZE(struct ip6_tnl_encap_ops),
+	FOU_RS_SIZE(struct pernet_operations),
+	FOU_RS_OFF(struct pernet_operations, id),
+	FOU_RS_OFF(struct pernet_operations, size),
+	FOU_RS_SIZE(struct sock),
+	FOU_RS_OFF(struct sock, sk_user_data),
+	FOU_RS_SIZE(struct napi_gro_cb),
+	{ NULL, 0 },
+};

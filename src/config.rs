@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The attributes of a `fou` netlink request, parsed into a typed port
+//! configuration.
+//!
+//! Mirrors `parse_nl_config` and the checks of `fou_create` in
+//! net/ipv4/fou_core.c, as pure functions on the attribute payloads so that
+//! KUnit can test them without a socket. The attribute policy (lengths,
+//! IPPROTO at least 1) is applied by generic netlink before these run; the
+//! parser still checks every length it reads.
+
+use crate::net::errno::eafnosupport;
+use kernel::prelude::*;
+
+/// An attribute of the `fou` family (include/uapi/linux/fou.h).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u16)]
+pub(crate) enum Attr {
+    /// Local UDP port, big endian (`FOU_ATTR_PORT`).
+    Port = 1,
+    /// Address family of the port, `AF_INET` or `AF_INET6`.
+    Af = 2,
+    /// The IP protocol a direct port hands its packets to.
+    Ipproto = 3,
+    /// Encapsulation type: 1 direct, 2 GUE.
+    Type = 4,
+    /// Flag: do not use partial checksums for remote checksum offload.
+    RemcsumNopartial = 5,
+    /// Local IPv4 address.
+    LocalV4 = 6,
+    /// Local IPv6 address.
+    LocalV6 = 7,
+    /// Peer IPv4 address.
+    PeerV4 = 8,
+    /// Peer IPv6 address.
+    PeerV6 = 9,
+    /// Peer UDP port, big endian.
+    PeerPort = 10,
+    /// Interface the port's socket is bound to.
+    Ifindex = 11,
+}
+
+impl Attr {
+    /// The highest attribute number (`FOU_ATTR_MAX`).
+    pub(crate) const MAX: u16 = Attr::Ifindex as u16;
+
+    /// Every attribute, in number order.
+    pub(crate) const ALL: [Attr; Attr::MAX as usize] = [
+        Attr::Port,
+        Attr::Af,
+        Attr::Ipproto,
+        Attr::Type,
+        Attr::RemcsumNopartial,
+        Attr::LocalV4,
+        Attr::LocalV6,
+        Attr::PeerV4,
+        Attr::PeerV6,
+        Attr::PeerPort,
+        Attr::Ifindex,
+    ];
+}
+
+/// `AF_INET` as the AF attribute carries it.
+const AF_INET: u8 = 2;
+/// `AF_INET6` as the AF attribute carries it.
+const AF_INET6: u8 = 10;
+
+/// The payloads of the attributes present in one request.
+#[derive(Default)]
+pub(crate) struct Attrs<'a> {
+    /// Index `n` holds attribute number `n`; index 0 is unused.
+    slots: [Option<&'a [u8]>; Attr::MAX as usize + 1],
+}
+
+impl<'a> Attrs<'a> {
+    /// Records the payload of attribute `attr`.
+    pub(crate) fn set(&mut self, attr: Attr, payload: &'a [u8]) {
+        self.slots[usize::from(attr as u16)] = Some(payload);
+    }
+
+    /// Returns the payload of attribute `attr`, if the request carried it.
+    pub(crate) fn get(&self, attr: Attr) -> Option<&'a [u8]> {
+        self.slots[usize::from(attr as u16)]
+    }
+
+    /// Returns the first `N` bytes of attribute `attr`, if present.
+    ///
+    /// A payload longer than `N` is accepted, as `nla_get_*` accepts it under
+    /// the family's liberal validation (old iproute2 sends AF as 16 bits); a
+    /// shorter one is `EINVAL`.
+    fn bytes<const N: usize>(&self, attr: Attr) -> Result<Option<[u8; N]>> {
+        match self.get(attr) {
+            None => Ok(None),
+            Some(p) => match p.get(..N) {
+                Some(b) => {
+                    let mut out = [0u8; N];
+                    out.copy_from_slice(b);
+                    Ok(Some(out))
+                }
+                None => Err(EINVAL),
+            },
+        }
+    }
+
+    /// Returns attribute `attr` as a `u8`.
+    fn u8(&self, attr: Attr) -> Result<Option<u8>> {
+        Ok(self.bytes::<1>(attr)?.map(|[b]| b))
+    }
+
+    /// Returns attribute `attr` as a big-endian `u16`, in host order.
+    fn be16(&self, attr: Attr) -> Result<Option<u16>> {
+        Ok(self.bytes::<2>(attr)?.map(u16::from_be_bytes))
+    }
+
+    /// Returns attribute `attr` as a native-endian `i32`.
+    fn s32(&self, attr: Attr) -> Result<Option<i32>> {
+        Ok(self.bytes::<4>(attr)?.map(i32::from_ne_bytes))
+    }
+}
+
+/// The address family of a port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Family {
+    /// IPv4 (`AF_INET`).
+    Inet,
+    /// IPv6 (`AF_INET6`); such a port's socket is v6only.
+    Inet6,
+}
+
+impl Family {
+    /// The `AF_*` number of this family.
+    pub(crate) fn af(self) -> u8 {
+        match self {
+            Family::Inet => AF_INET,
+            Family::Inet6 => AF_INET6,
+        }
+    }
+}
+
+/// An IP address, in network byte order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Addr {
+    /// An IPv4 address.
+    V4([u8; 4]),
+    /// An IPv6 address.
+    V6([u8; 16]),
+}
+
+/// The far end a port is connected to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Peer {
+    /// Peer address.
+    pub(crate) addr: Addr,
+    /// Peer UDP port, host order.
+    pub(crate) port: u16,
+}
+
+/// What identifies a port: everything `fou_cfg_cmp` compares.
+///
+/// # Invariants
+///
+/// `local` and `peer.addr`, when present, are of the family `family`.
+/// `ifindex` is 0 (no device) unless `local` is present, and never negative.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct PortKey {
+    /// Address family of the socket.
+    pub(crate) family: Family,
+    /// Local UDP port, host order.
+    pub(crate) port: u16,
+    /// Local address the socket is bound to, if any.
+    pub(crate) local: Option<Addr>,
+    /// Peer the socket is connected to, if any.
+    pub(crate) peer: Option<Peer>,
+    /// Interface the socket is bound to, 0 for none.
+    pub(crate) ifindex: i32,
+}
+
+/// How a port decapsulates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Encap {
+    /// FOU direct: the UDP payload is a packet of IP protocol `ipproto`.
+    Direct {
+        /// The inner IP protocol, never 0.
+        ipproto: u8,
+    },
+    /// Generic UDP Encapsulation: the protocol is in the GUE header.
+    Gue,
+}
+
+/// A port to create: its key and how it decapsulates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PortConfig {
+    /// What identifies the port.
+    pub(crate) key: PortKey,
+    /// How it decapsulates.
+    pub(crate) encap: Encap,
+    /// Whether remote checksum offload avoids partial checksums.
+    pub(crate) remcsum_nopartial: bool,
+}
+
+/// Reads an address of `family` from the V4 or V6 attribute.
+fn addr(attrs: &Attrs<'_>, family: Family, v4: Attr, v6: Attr) -> Result<Option<Addr>> {
+    Ok(match family {
+        Family::Inet => attrs.bytes::<4>(v4)?.map(Addr::V4),
+        Family::Inet6 => attrs.bytes::<16>(v6)?.map(Addr::V6),
+    })
+}
+
+/// Parses what identifies a port, as DEL and GET need it.
+///
+/// AF defaults to `AF_INET`; any other family than `AF_INET`/`AF_INET6` is
+/// `EAFNOSUPPORT`. PORT is required (`EINVAL`): the C module's acceptance of
+/// a missing port (binding a random one) led to a use-after-free. A peer
+/// address needs PEER_PORT, and IFINDEX needs a local address (`EINVAL`).
+/// Addresses of the other family are ignored, as in C.
+pub(crate) fn parse_key(attrs: &Attrs<'_>) -> Result<PortKey> {
+    let family = match attrs.u8(Attr::Af)? {
+        None | Some(AF_INET) => Family::Inet,
+        Some(AF_INET6) => Family::Inet6,
+        Some(_) => return Err(eafnosupport()),
+    };
+    let port = attrs.be16(Attr::Port)?.ok_or(EINVAL)?;
+    let local = addr(attrs, family, Attr::LocalV4, Attr::LocalV6)?;
+    let peer = match addr(attrs, family, Attr::PeerV4, Attr::PeerV6)? {
+        None => None,
+        Some(addr) => Some(Peer {
+            addr,
+            port: attrs.be16(Attr::PeerPort)?.ok_or(EINVAL)?,
+        }),
+    };
+    let ifindex = match attrs.s32(Attr::Ifindex)? {
+        None => 0,
+        Some(_) if local.is_none() => return Err(EINVAL),
+        Some(i) if i < 0 => return Err(EINVAL),
+        Some(i) => i,
+    };
+    // INVARIANT: the addresses were read for `family`; `ifindex` is 0 unless
+    // `local` is present, and not negative.
+    Ok(PortKey {
+        family,
+        port,
+        local,
+        peer,
+        ifindex,
+    })
+}
+
+/// Parses an ADD request into the port to create.
+///
+/// On top of [`parse_key`]: TYPE is required and must be direct (1) or GUE
+/// (2), else `EINVAL`; a direct port needs IPPROTO (`EINVAL` when missing,
+/// `ERANGE` for 0, as the policy answers it).
+pub(crate) fn parse_add(attrs: &Attrs<'_>) -> Result<PortConfig> {
+    let key = parse_key(attrs)?;
+    let encap = match attrs.u8(Attr::Type)? {
+        Some(1) => match attrs.u8(Attr::Ipproto)? {
+            None => return Err(EINVAL),
+            Some(0) => return Err(ERANGE),
+            Some(ipproto) => Encap::Direct { ipproto },
+        },
+        Some(2) => Encap::Gue,
+        _ => return Err(EINVAL),
+    };
+    Ok(PortConfig {
+        key,
+        encap,
+        remcsum_nopartial: attrs.get(Attr::RemcsumNopartial).is_some(),
+    })
+}
+
+#[kunit_tests(fou_rs_config)]
+mod tests {
+    use super::*;
+
+    const PORT_55555: [u8; 2] = 55555u16.to_be_bytes();
+    const DIRECT: [u8; 1] = [1];
+    const GUE: [u8; 1] = [2];
+    const GRE: [u8; 1] = [47];
+    const INET6: [u8; 1] = [AF_INET6];
+    const V4_A: [u8; 4] = [192, 0, 2, 1];
+    const V4_B: [u8; 4] = [192, 0, 2, 2];
+    const V6_A: [u8; 16] = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    const PEER_PORT: [u8; 2] = 4242u16.to_be_bytes();
+    const IFINDEX_2: [u8; 4] = 2i32.to_ne_bytes();
+
+    /// A GRE port on 55555, the seed's `ip fou add port 55555 ipproto 47`.
+    fn gre_port() -> Attrs<'static> {
+        let mut a = Attrs::default();
+        a.set(Attr::Port, &PORT_55555);
+        a.set(Attr::Type, &DIRECT);
+        a.set(Attr::Ipproto, &GRE);
+        a
+    }
+
+    #[test]
+    fn af_defaults_to_inet() -> Result {
+        let cfg = parse_add(&gre_port())?;
+        assert_eq!(cfg.key.family, Family::Inet);
+        assert_eq!(cfg.key.port, 55555);
+        assert_eq!(cfg.encap, Encap::Direct { ipproto: 47 });
+        assert!(cfg.key.local.is_none());
+        assert!(cfg.key.peer.is_none());
+        assert_eq!(cfg.key.ifindex, 0);
+        assert!(!cfg.remcsum_nopartial);
+        Ok(())
+    }
+
+    #[test]
+    fn inet6_port_reads_v6_addresses_only() -> Result {
+        let mut a = gre_port();
+        a.set(Attr::Af, &INET6);
+        a.set(Attr::LocalV4, &V4_A);
+        a.set(Attr::LocalV6, &V6_A);
+        let key = parse_key(&a)?;
+        assert_eq!(key.family, Family::Inet6);
+        assert_eq!(key.family.af(), AF_INET6);
+        assert_eq!(key.local, Some(Addr::V6(V6_A)));
+        Ok(())
+    }
+
+    #[test]
+    fn two_byte_af_from_old_iproute2_is_accepted() -> Result {
+        let af16 = u16::from(AF_INET6).to_ne_bytes();
+        let mut a = gre_port();
+        a.set(Attr::Af, &af16);
+        assert_eq!(parse_key(&a)?.family, Family::Inet6);
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_af_is_eafnosupport() {
+        let mut a = gre_port();
+        a.set(Attr::Af, &[7]);
+        assert_eq!(parse_key(&a), Err(eafnosupport()));
+    }
+
+    #[test]
+    fn missing_port_is_einval() {
+        let mut a = Attrs::default();
+        a.set(Attr::Type, &GUE);
+        assert_eq!(parse_add(&a), Err(EINVAL));
+        assert_eq!(parse_key(&a), Err(EINVAL));
+    }
+
+    #[test]
+    fn peer_needs_peer_port() -> Result {
+        let mut a = gre_port();
+        a.set(Attr::PeerV4, &V4_B);
+        assert_eq!(parse_key(&a), Err(EINVAL));
+        a.set(Attr::PeerPort, &PEER_PORT);
+        let peer = parse_key(&a)?.peer;
+        assert_eq!(
+            peer,
+            Some(Peer {
+                addr: Addr::V4(V4_B),
+                port: 4242
+            })
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn peer_port_without_peer_is_ignored() -> Result {
+        let mut a = gre_port();
+        a.set(Attr::PeerPort, &PEER_PORT);
+        assert!(parse_key(&a)?.peer.is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn ifindex_needs_local() -> Result {
+        let mut a = gre_port();
+        a.set(Attr::Ifindex, &IFINDEX_2);
+        assert_eq!(parse_key(&a), Err(EINVAL));
+        a.set(Attr::LocalV4, &V4_A);
+        let key = parse_key(&a)?;
+        assert_eq!(key.ifindex, 2);
+        assert_eq!(key.local, Some(Addr::V4(V4_A)));
+        Ok(())
+    }
+
+    #[test]
+    fn negative_ifindex_is_einval() {
+        let neg = (-3i32).to_ne_bytes();
+        let mut a = gre_port();
+        a.set(Attr::LocalV4, &V4_A);
+        a.set(Attr::Ifindex, &neg);
+        assert_eq!(parse_key(&a), Err(EINVAL));
+    }
+
+    #[test]
+    fn direct_needs_ipproto() {
+        let mut a = Attrs::default();
+        a.set(Attr::Port, &PORT_55555);
+        a.set(Attr::Type, &DIRECT);
+        assert_eq!(parse_add(&a), Err(EINVAL));
+        a.set(Attr::Ipproto, &[0]);
+        assert_eq!(parse_add(&a), Err(ERANGE));
+    }
+
+    #[test]
+    fn type_is_required_and_known() -> Result {
+        let mut a = gre_port();
+        a.set(Attr::Type, &[3]);
+        assert_eq!(parse_add(&a), Err(EINVAL));
+        let mut b = Attrs::default();
+        b.set(Attr::Port, &PORT_55555);
+        b.set(Attr::Ipproto, &GRE);
+        assert_eq!(parse_add(&b), Err(EINVAL));
+        // DEL and GET need no type.
+        assert_eq!(parse_key(&b)?.port, 55555);
+        Ok(())
+    }
+
+    #[test]
+    fn gue_ignores_ipproto_and_keeps_flags() -> Result {
+        let mut a = Attrs::default();
+        a.set(Attr::Port, &PORT_55555);
+        a.set(Attr::Type, &GUE);
+        a.set(Attr::RemcsumNopartial, &[]);
+        let cfg = parse_add(&a)?;
+        assert_eq!(cfg.encap, Encap::Gue);
+        assert!(cfg.remcsum_nopartial);
+        Ok(())
+    }
+
+    #[test]
+    fn short_payloads_are_einval() {
+        let mut a = Attrs::default();
+        a.set(Attr::Port, &[1]);
+        assert_eq!(parse_key(&a), Err(EINVAL));
+        let mut b = gre_port();
+        b.set(Attr::Af, &INET6);
+        b.set(Attr::LocalV6, &V6_A[..15]);
+        assert_eq!(parse_key(&b), Err(EINVAL));
+    }
+
+    #[test]
+    fn keys_order_by_family_then_port() -> Result {
+        let k4 = parse_key(&gre_port())?;
+        let mut a = gre_port();
+        a.set(Attr::Af, &INET6);
+        let k6 = parse_key(&a)?;
+        let p = 1u16.to_be_bytes();
+        let mut b = gre_port();
+        b.set(Attr::Port, &p);
+        let k4_low = parse_key(&b)?;
+        assert!(k4_low < k4);
+        assert!(k4 < k6);
+        assert!(k4 != k6);
+        Ok(())
+    }
+}

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Error codes FOU returns that `kernel::error::code` does not define.
+
+use crate::bindings;
+use kernel::prelude::*;
+
+/// Makes the `Error` for a positive errno value from the generated bindings.
+fn err(errno: u32) -> Error {
+    // CAST: errno values are small positive numbers (< 4096), so the
+    // conversion to `c_int` is lossless.
+    Error::from_errno(-(errno as c_int))
+}
+
+/// Address family not supported by protocol.
+pub(crate) fn eafnosupport() -> Error {
+    err(bindings::EAFNOSUPPORT)
+}
+
+/// Address already in use.
+#[expect(dead_code, reason = "the port table's duplicate check uses it")]
+pub(crate) fn eaddrinuse() -> Error {
+    err(bindings::EADDRINUSE)
+}
+
+/// Operation already in progress: the port already exists.
+#[expect(dead_code, reason = "the port table's duplicate check uses it")]
+pub(crate) fn ealready() -> Error {
+    err(bindings::EALREADY)
+}

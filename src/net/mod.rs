@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The FFI layer: safe wrappers over the kernel's networking C API.
+//!
+//! Every raw pointer and every call into `crate::bindings` lives under this
+//! module; the protocol code outside it is safe Rust.
+
+pub(crate) mod errno;

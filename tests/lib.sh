@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: GPL-2.0
+# TAP helpers for the fou-rs selftests (sourced). Each test script prints
+# kselftest-style TAP: "ok N - what" or "not ok N - what", then a plan line.
+
+_tap_n=0
+_tap_failed=0
+
+# ok WHAT: records a passed check.
+ok() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - $*"
+}
+
+# not_ok WHAT [DETAIL...]: records a failed check, with detail lines.
+not_ok() {
+	_tap_n=$((_tap_n + 1))
+	_tap_failed=$((_tap_failed + 1))
+	echo "not ok $_tap_n - $1"
+	shift
+	for l in "$@"; do echo "# $l"; done
+}
+
+# check WHAT CMD...: passes when CMD succeeds; shows its output otherwise.
+check() {
+	local what=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		ok "$what"
+	else
+		not_ok "$what" "command: $*" "$out"
+	fi
+}
+
+# check_fails WHAT PATTERN CMD...: passes when CMD fails and its output
+# matches the extended regex PATTERN.
+check_fails() {
+	local what=$1 pattern=$2 out
+	shift 2
+	if out=$("$@" 2>&1); then
+		not_ok "$what" "command unexpectedly succeeded: $*" "$out"
+	elif echo "$out" | grep -Eq -- "$pattern"; then
+		ok "$what"
+	else
+		not_ok "$what" "command: $*" "expected output matching: $pattern" "got: $out"
+	fi
+}
+
+# check_match WHAT PATTERN CMD...: passes when CMD succeeds and its output
+# matches the extended regex PATTERN.
+check_match() {
+	local what=$1 pattern=$2 out
+	shift 2
+	if ! out=$("$@" 2>&1); then
+		not_ok "$what" "command failed: $*" "$out"
+	elif echo "$out" | grep -Eq -- "$pattern"; then
+		ok "$what"
+	else
+		not_ok "$what" "command: $*" "expected output matching: $pattern" "got: $out"
+	fi
+}
+
+# done_testing: prints the plan and exits non-zero if anything failed.
+done_testing() {
+	echo "1..$_tap_n"
+	[ "$_tap_failed" = 0 ]
+}
+
+# unload_fou_rs: removes the module if loaded; test scripts start from a
+# kernel without it.
+unload_fou_rs() {
+	if grep -q '^fou_rs ' /proc/modules; then
+		rmmod fou_rs
+	fi
+}
