@@ -7,7 +7,7 @@
 unload_fou_rs
 check "modinfo names the license GPL" sh -c 'modinfo fou_rs | grep -qx "license: *GPL"'
 for a in fou fou6 net-pf-16-proto-16-family-fou; do
-	check_match "modinfo lists alias $a" "^alias: +$a\$" modinfo -F alias fou_rs
+	check_match "modinfo lists alias $a" "^$a\$" modinfo -F alias fou_rs
 done
 
 dmesg -C
