@@ -4,18 +4,16 @@
 //!
 //! Replaces the kernel's C modules `fou.ko` and `fou6.ko` (net/ipv4/fou_core.c,
 //! net/ipv6/fou6.c): one module serving the generic netlink family `fou`, the
-//! in-kernel UDP sockets that decapsulate, and the tunnel encap ops that
-//! encapsulate.
-//!
-//! This is the foundation: the module loads, says what it is, and carries the
-//! typed netlink configuration parser and the FFI layer the later parts build
-//! on. It does not yet register the `fou` family, open ports or encap ops.
+//! in-kernel UDP sockets of the ports, and (to come) the decapsulation and the
+//! tunnel encap ops.
 
 use kernel::prelude::*;
 
 mod bindings;
 mod config;
 mod net;
+mod netlink;
+mod port;
 
 module! {
     type: FouRs,
@@ -26,18 +24,37 @@ module! {
     alias: ["fou", "fou6", "net-pf-16-proto-16-family-fou"],
 }
 
-/// The loaded module.
-struct FouRs;
+/// The loaded module: its registrations, in teardown order (as `fou_fini`).
+#[pin_data(PinnedDrop)]
+struct FouRs {
+    /// The `fou` family: unregistered first, so no request runs after.
+    #[pin]
+    family: net::genl::Registration<netlink::Fou>,
+    /// The ports of every namespace: released when this is unregistered.
+    #[pin]
+    pernet: net::netns::PernetRegistration<port::FouNet>,
+    /// Waits for the ports' memory to be freed after its RCU grace period.
+    rcu: net::rcu::RcuBarrier,
+}
 
-impl kernel::Module for FouRs {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        pr_info!("Foo-over-UDP and GUE in Rust (foundation: no family, ports or encap ops yet)\n");
-        Ok(FouRs)
+impl kernel::InPlaceModule for FouRs {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        // Fields initialize in the order written: pernet, then the family.
+        try_pin_init!(FouRs {
+            pernet <- net::netns::PernetRegistration::register(),
+            family <- net::genl::Registration::register(module),
+            rcu: net::rcu::RcuBarrier,
+        })
+        .pin_chain(|_| {
+            pr_info!("Foo-over-UDP and GUE in Rust: genl family fou (ports: control plane only, no decapsulation or encap ops yet)\n");
+            Ok(())
+        })
     }
 }
 
-impl Drop for FouRs {
-    fn drop(&mut self) {
-        pr_info!("unloaded\n");
+#[pinned_drop]
+impl PinnedDrop for FouRs {
+    fn drop(self: Pin<&mut Self>) {
+        pr_info!("unloading\n");
     }
 }

@@ -7,6 +7,13 @@
 #include "bindings.h"
 #include "generated_wrappers.c"
 
+u32 fou_rs_dump_portid(struct netlink_callback *cb) { return NETLINK_CB(cb->skb).portid; }
+const struct genl_info *fou_rs_dump_info(struct netlink_callback *cb) { return genl_info_dump(cb); }
+struct sk_buff *fou_rs_genlmsg_new_default(void) { return genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL); }
+void fou_rs_genl_set_err_msg(struct genl_info *info, const char *msg) { if (info->extack) info->extack->_msg = msg; }
+void *fou_rs_sk_user_data_rcu(const struct sock *sk) { return rcu_dereference_sk_user_data(sk); }
+void fou_rs_sk_alloc_atomic(struct sock *sk) { sk->sk_allocation = GFP_ATOMIC; }
+
 #define FOU_RS_SIZE(type) { "sizeof(" #type ")", sizeof(type) }
 #define FOU_RS_OFF(type, field) { "offsetof(" #type ", " #field ")", offsetof(type, field) }
 

@@ -18,4 +18,27 @@ struct fou_rs_layout {
 /* The table, ending with a NULL name. */
 extern const struct fou_rs_layout fou_rs_c_layout[];
 
+struct genl_info;
+struct netlink_callback;
+struct sk_buff;
+struct sock;
+
+/* NETLINK_CB(cb->skb).portid: the port a dump replies to. */
+u32 fou_rs_dump_portid(struct netlink_callback *cb);
+
+/* The genl_info of a dump (genl_info_dump() wraps a container macro). */
+const struct genl_info *fou_rs_dump_info(struct netlink_callback *cb);
+
+/* genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL): a reply of the usual size. */
+struct sk_buff *fou_rs_genlmsg_new_default(void);
+
+/* GENL_SET_ERR_MSG(info, msg) for a msg that is not a literal; static. */
+void fou_rs_genl_set_err_msg(struct genl_info *info, const char *msg);
+
+/* rcu_dereference_sk_user_data(sk), for the receive path. */
+void *fou_rs_sk_user_data_rcu(const struct sock *sk);
+
+/* sk->sk_allocation = GFP_ATOMIC, as fou_create sets it. */
+void fou_rs_sk_alloc_atomic(struct sock *sk);
+
 #endif

@@ -18,13 +18,6 @@ pub(crate) fn eafnosupport() -> Error {
 }
 
 /// Address already in use.
-#[expect(dead_code, reason = "the port table's duplicate check uses it")]
 pub(crate) fn eaddrinuse() -> Error {
     err(bindings::EADDRINUSE)
-}
-
-/// Operation already in progress: the port already exists.
-#[expect(dead_code, reason = "the port table's duplicate check uses it")]
-pub(crate) fn ealready() -> Error {
-    err(bindings::EALREADY)
 }

@@ -6,3 +6,7 @@
 //! module; the protocol code outside it is safe Rust.
 
 pub(crate) mod errno;
+pub(crate) mod genl;
+pub(crate) mod netns;
+pub(crate) mod rcu;
+pub(crate) mod udp_tunnel;

@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Generic netlink families served by safe Rust handlers.
+//!
+//! The family, its small ops and its attribute policy are Rust values;
+//! `unsafe extern "C"` trampolines turn each request into a [`Request`] or a
+//! [`Dump`] and call the family's safe handlers (as the C module's
+//! net/ipv4/fou_nl.c table calls fou_core.c).
+
+use crate::bindings;
+use crate::config::{
+    Attr, //
+    Attrs,
+};
+use crate::net::netns::Net;
+use core::{
+    ffi::c_void, //
+    marker::PhantomData,
+    mem::size_of,
+};
+use kernel::{
+    error::to_result, //
+    prelude::*,
+    str::CStr,
+    types::Opaque,
+    ThisModule,
+};
+
+/// One entry of an attribute policy (`struct nla_policy`).
+#[repr(transparent)]
+pub(crate) struct Policy(bindings::nla_policy);
+
+// SAFETY: a policy is immutable, and its pointers (none are used here) would
+// point to static data.
+unsafe impl Sync for Policy {}
+
+impl Policy {
+    /// Makes a policy entry of netlink type `ty`.
+    const fn of(ty: u32) -> Self {
+        // CAST: netlink attribute types (`NLA_*`) are below 256: `type` is a u8.
+        let mut p = Policy(bindings::nla_policy {
+            type_: ty as u8,
+            validation_type: 0,
+            len: 0,
+            __bindgen_anon_1: bindings::nla_policy__bindgen_ty_1 {
+                strict_start_type: 0,
+            },
+        });
+        p.0.validation_type = bindings::nla_policy_validation_NLA_VALIDATE_NONE as u8;
+        p
+    }
+
+    /// No attribute here: index 0 of every policy.
+    pub(crate) const fn unspec() -> Self {
+        Policy::of(bindings::NLA_UNSPEC)
+    }
+
+    /// An 8-bit integer.
+    pub(crate) const fn u8() -> Self {
+        Policy::of(bindings::NLA_U8)
+    }
+
+    /// A 32-bit integer.
+    pub(crate) const fn u32() -> Self {
+        Policy::of(bindings::NLA_U32)
+    }
+
+    /// A signed 32-bit integer.
+    pub(crate) const fn s32() -> Self {
+        Policy::of(bindings::NLA_S32)
+    }
+
+    /// A big-endian 16-bit integer.
+    pub(crate) const fn be16() -> Self {
+        Policy::of(bindings::NLA_BE16)
+    }
+
+    /// A flag: present or absent, no payload.
+    pub(crate) const fn flag() -> Self {
+        Policy::of(bindings::NLA_FLAG)
+    }
+
+    /// An 8-bit integer of at least `min` (`NLA_POLICY_MIN(NLA_U8, min)`).
+    pub(crate) const fn u8_min(min: i16) -> Self {
+        let mut p = Policy::of(bindings::NLA_U8);
+        // CAST: the `NLA_VALIDATE_*` values are below 256.
+        p.0.validation_type = bindings::nla_policy_validation_NLA_VALIDATE_MIN as u8;
+        p.0.__bindgen_anon_1 = bindings::nla_policy__bindgen_ty_1 {
+            __bindgen_anon_1: bindings::nla_policy__bindgen_ty_1__bindgen_ty_1 { min, max: 0 },
+        };
+        p
+    }
+
+    /// Bytes of exactly `len` (`NLA_POLICY_EXACT_LEN(len)`).
+    pub(crate) const fn exact_len(len: i16) -> Self {
+        let mut p = Policy::of(bindings::NLA_BINARY);
+        // CAST: the `NLA_VALIDATE_*` values are below 256.
+        p.0.validation_type = bindings::nla_policy_validation_NLA_VALIDATE_RANGE as u8;
+        p.0.__bindgen_anon_1 = bindings::nla_policy__bindgen_ty_1 {
+            __bindgen_anon_1: bindings::nla_policy__bindgen_ty_1__bindgen_ty_1 { min: len, max: len },
+        };
+        p
+    }
+}
+
+/// One command of a family (`struct genl_small_ops`).
+#[repr(transparent)]
+pub(crate) struct Op(bindings::genl_small_ops);
+
+impl Op {
+    /// Command `cmd`, handled by `F::doit` when `doit`, by `F::dumpit` when
+    /// `dumpit`, restricted to CAP_NET_ADMIN in the namespace when `admin`.
+    /// Attributes are validated liberally, as the C family does for its
+    /// commands (old iproute2 sent AF as 16 bits).
+    pub(crate) const fn new<F: Family>(cmd: u8, admin: bool, doit: bool, dumpit: bool) -> Self {
+        // CAST: `GENL_*` flag values are below 256.
+        let flags = if admin { bindings::GENL_ADMIN_PERM as u8 } else { 0 };
+        // CAST: as above.
+        let validate = (bindings::genl_validate_flags_GENL_DONT_VALIDATE_STRICT
+            | bindings::genl_validate_flags_GENL_DONT_VALIDATE_DUMP) as u8;
+        Op(bindings::genl_small_ops {
+            doit: if doit { Some(doit_trampoline::<F>) } else { None },
+            dumpit: if dumpit { Some(dumpit_trampoline::<F>) } else { None },
+            cmd,
+            internal_flags: 0,
+            flags,
+            validate,
+        })
+    }
+}
+
+/// A generic netlink family: its identity, policy, commands and handlers.
+pub(crate) trait Family: Sized + 'static {
+    /// The family name, at most 15 bytes.
+    const NAME: &'static CStr;
+    /// The family version.
+    const VERSION: u32;
+    /// The attribute policy; index `n` is attribute `n`.
+    const POLICY: &'static [Policy];
+    /// The commands.
+    const OPS: &'static [Op];
+    /// The first command whose attributes are validated strictly.
+    const RESV_START_OP: u8;
+
+    /// Handles a request for `cmd` (its `doit`).
+    fn doit(cmd: u8, req: &Request<'_>) -> Result;
+
+    /// Fills one part of a dump for `cmd`; called until it adds nothing.
+    fn dumpit(cmd: u8, dump: &mut Dump<'_>) -> Result;
+}
+
+/// A registered family; unregisters when dropped.
+///
+/// # Invariants
+///
+/// `family` is registered with `genl_register_family` for the lifetime of
+/// the registration.
+#[pin_data(PinnedDrop)]
+pub(crate) struct Registration<F: Family> {
+    #[pin]
+    family: Opaque<bindings::genl_family>,
+    _f: PhantomData<F>,
+}
+
+// SAFETY: registration and unregistration may happen on any thread.
+unsafe impl<F: Family> Send for Registration<F> {}
+// SAFETY: `&self` gives no access to `family`.
+unsafe impl<F: Family> Sync for Registration<F> {}
+
+impl<F: Family> Registration<F> {
+    /// Registers family `F`, owned by `module`.
+    ///
+    /// Fails with `EEXIST`, and says who to blame, when a family of that
+    /// name exists (the C `fou.ko` is loaded).
+    pub(crate) fn register(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            family <- Opaque::try_ffi_init(move |slot: *mut bindings::genl_family| {
+                let mut fam = bindings::genl_family {
+                    version: F::VERSION,
+                    // CAST: a policy has at most a few dozen entries.
+                    maxattr: (F::POLICY.len() - 1) as u32,
+                    policy: F::POLICY.as_ptr().cast::<bindings::nla_policy>(),
+                    module: module.as_ptr().cast::<bindings::module>(),
+                    small_ops: F::OPS.as_ptr().cast::<bindings::genl_small_ops>(),
+                    // CAST: a family has a handful of commands.
+                    n_small_ops: F::OPS.len() as u8,
+                    resv_start_op: F::RESV_START_OP,
+                    ..Default::default()
+                };
+                fam.set_netnsok(1);
+                let name = F::NAME.to_bytes_with_nul();
+                if name.len() > fam.name.len() {
+                    return Err(EINVAL);
+                }
+                for (d, s) in fam.name.iter_mut().zip(name) {
+                    // CAST: bytes of a C string, reinterpreted as `c_char`.
+                    *d = *s as c_char;
+                }
+                // SAFETY: `slot` is valid for writes, pinned, and
+                // unregistered in `PinnedDrop` before it goes away.
+                unsafe { slot.write(fam) };
+                // SAFETY: `slot` holds a complete family whose policy and
+                // ops are `'static`.
+                let ret = unsafe { bindings::genl_register_family(slot) };
+                if ret == EEXIST.to_errno() {
+                    pr_err!(
+                        "the generic netlink family '{}' is already registered by another module (the C fou.ko?); unload it first\n",
+                        F::NAME
+                    );
+                }
+                // INVARIANT: registered when this returns `Ok`.
+                to_result(ret)
+            }),
+            _f: PhantomData,
+        })
+    }
+}
+
+#[pinned_drop]
+impl<F: Family> PinnedDrop for Registration<F> {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: `family` is registered (type invariant). Unregistering
+        // waits for running handlers.
+        unsafe { bindings::genl_unregister_family(self.family.get()) };
+    }
+}
+
+/// Converts a handler result to the C convention.
+fn errno(r: Result) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// The C `doit` of every op of `F`.
+unsafe extern "C" fn doit_trampoline<F: Family>(
+    _skb: *mut bindings::sk_buff,
+    info: *mut bindings::genl_info,
+) -> c_int {
+    // SAFETY: generic netlink passes a valid `info` for the duration of
+    // the call.
+    let req = unsafe { Request::from_raw(info) };
+    errno(F::doit(req.cmd(), &req))
+}
+
+/// The C `dumpit` of every op of `F`.
+unsafe extern "C" fn dumpit_trampoline<F: Family>(
+    skb: *mut bindings::sk_buff,
+    cb: *mut bindings::netlink_callback,
+) -> c_int {
+    // SAFETY: netlink passes a valid message buffer and callback state for
+    // the duration of the call; `cb` belongs to a generic netlink dump.
+    let mut dump = unsafe { Dump::from_raw(skb, cb) };
+    let cmd = dump.cmd();
+    match F::dumpit(cmd, &mut dump) {
+        // CAST: a netlink message is far below 2 GiB.
+        Ok(()) => dump.len() as c_int,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// A request to a family's `doit`.
+///
+/// # Invariants
+///
+/// `info` is valid for `'a`.
+pub(crate) struct Request<'a> {
+    info: *mut bindings::genl_info,
+    _p: PhantomData<&'a bindings::genl_info>,
+}
+
+impl<'a> Request<'a> {
+    /// Wraps the `genl_info` of a request.
+    ///
+    /// # Safety
+    ///
+    /// `info` is valid for `'a`.
+    unsafe fn from_raw(info: *mut bindings::genl_info) -> Self {
+        // INVARIANT: guaranteed by the caller.
+        Request {
+            info,
+            _p: PhantomData,
+        }
+    }
+
+    /// The command number.
+    fn cmd(&self) -> u8 {
+        // SAFETY: `info` and its `genlhdr` are valid (type invariant).
+        unsafe { (*(*self.info).genlhdr).cmd }
+    }
+
+    /// The attributes of the request, as the policy accepted them.
+    pub(crate) fn attrs(&self) -> Attrs<'a> {
+        let mut attrs = Attrs::default();
+        // SAFETY: `info` is valid (type invariant).
+        let table = unsafe { (*self.info).attrs };
+        if table.is_null() {
+            return attrs;
+        }
+        for attr in Attr::ALL {
+            // SAFETY: generic netlink parsed the request into a table of
+            // `maxattr + 1` entries, and `attr` is at most `maxattr`.
+            let nla = unsafe { *table.add(usize::from(attr as u16)) };
+            if nla.is_null() {
+                continue;
+            }
+            // SAFETY: `nla` is a parsed attribute inside the request, which
+            // lives for `'a`; its payload is `nla_len` bytes at `nla_data`.
+            let payload = unsafe {
+                core::slice::from_raw_parts(
+                    bindings::nla_data(nla).cast::<u8>(),
+                    usize::from(bindings::nla_len(nla)),
+                )
+            };
+            attrs.set(attr, payload);
+        }
+        attrs
+    }
+
+    /// The network namespace of the requesting socket.
+    pub(crate) fn net(&self) -> Result<Net<'a>> {
+        // SAFETY: `info` is valid (type invariant).
+        let net = unsafe { bindings::genl_info_net(self.info) };
+        // SAFETY: the namespace of a requesting socket outlives the request.
+        unsafe { Net::from_raw(net) }.ok_or(EINVAL)
+    }
+
+    /// Reports `msg` to the requester with the error (extack).
+    pub(crate) fn set_err_msg(&self, msg: &'static CStr) {
+        // SAFETY: `info` is valid (type invariant); `msg` is static.
+        unsafe { bindings::fou_rs_genl_set_err_msg(self.info, msg.as_char_ptr()) };
+    }
+
+    /// Replies with one message of command `cmd`, filled by `fill`.
+    pub(crate) fn reply(&self, cmd: u8, fill: impl FnOnce(&mut Message<'_>) -> Result) -> Result {
+        // SAFETY: allocating a message has no preconditions.
+        let skb = unsafe { bindings::fou_rs_genlmsg_new_default() };
+        if skb.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `info` is valid (type invariant); `skb` is a fresh
+        // message we own.
+        let (portid, seq, family) =
+            unsafe { ((*self.info).snd_portid, (*self.info).snd_seq, (*self.info).family) };
+        // SAFETY: `skb` is ours; the family is the registered one.
+        let r = unsafe { Message::begin(skb, portid, seq, family, 0, cmd) }.and_then(|mut m| {
+            fill(&mut m)?;
+            m.end();
+            Ok(())
+        });
+        match r {
+            Err(e) => {
+                // SAFETY: `skb` is ours and not handed on.
+                unsafe { bindings::nlmsg_free(skb) };
+                Err(e)
+            }
+            // SAFETY: `skb` is a complete message; `genlmsg_reply` consumes
+            // it whatever it returns.
+            Ok(()) => to_result(unsafe { bindings::genlmsg_reply(skb, self.info) }),
+        }
+    }
+}
+
+/// A generic netlink message under construction in a buffer.
+///
+/// # Invariants
+///
+/// `skb` is a message buffer owned by the caller for `'a`, and `hdr` the
+/// header `genlmsg_put` added to it.
+pub(crate) struct Message<'a> {
+    skb: *mut bindings::sk_buff,
+    hdr: *mut c_void,
+    _p: PhantomData<&'a mut bindings::sk_buff>,
+}
+
+impl Message<'_> {
+    /// Starts a message; `EMSGSIZE` when the buffer has no room.
+    ///
+    /// # Safety
+    ///
+    /// `skb` is a netlink message buffer the caller may write for `'a`, and
+    /// `family` a registered family.
+    unsafe fn begin(
+        skb: *mut bindings::sk_buff,
+        portid: u32,
+        seq: u32,
+        family: *const bindings::genl_family,
+        flags: c_int,
+        cmd: u8,
+    ) -> Result<Self> {
+        // SAFETY: guaranteed by the caller.
+        let hdr = unsafe { bindings::genlmsg_put(skb, portid, seq, family, flags, cmd) };
+        if hdr.is_null() {
+            return Err(EMSGSIZE);
+        }
+        // INVARIANT: `hdr` was just added to `skb`.
+        Ok(Message {
+            skb,
+            hdr,
+            _p: PhantomData,
+        })
+    }
+
+    /// Finishes the message.
+    fn end(self) {
+        // SAFETY: `hdr` heads the message in `skb` (type invariant).
+        unsafe { bindings::genlmsg_end(self.skb, self.hdr) };
+    }
+
+    /// Removes the unfinished message from the buffer.
+    fn cancel(self) {
+        // SAFETY: `hdr` heads the message in `skb` (type invariant).
+        unsafe { bindings::genlmsg_cancel(self.skb, self.hdr) };
+    }
+
+    /// Adds attribute `attr` with payload `data`; `EMSGSIZE` when full.
+    pub(crate) fn put(&mut self, attr: Attr, data: &[u8]) -> Result {
+        // CAST: payloads here are at most 16 bytes.
+        let len = data.len() as c_int;
+        // SAFETY: `skb` is writable (type invariant); `data` is valid for
+        // `len` bytes and copied.
+        let ret = unsafe {
+            bindings::nla_put(self.skb, c_int::from(attr as u16), len, data.as_ptr().cast::<c_void>())
+        };
+        to_result(ret)
+    }
+
+    /// Adds a u8 attribute.
+    pub(crate) fn put_u8(&mut self, attr: Attr, v: u8) -> Result {
+        self.put(attr, &[v])
+    }
+
+    /// Adds a big-endian 16-bit attribute from a host-order value.
+    pub(crate) fn put_be16(&mut self, attr: Attr, v: u16) -> Result {
+        self.put(attr, &v.to_be_bytes())
+    }
+
+    /// Adds a signed 32-bit attribute.
+    pub(crate) fn put_s32(&mut self, attr: Attr, v: i32) -> Result {
+        self.put(attr, &v.to_ne_bytes())
+    }
+
+    /// Adds a flag attribute.
+    pub(crate) fn put_flag(&mut self, attr: Attr) -> Result {
+        self.put(attr, &[])
+    }
+}
+
+/// The size of the cursor a dump keeps between its parts.
+pub(crate) const CURSOR_SIZE: usize = 48;
+
+/// One part of a dump: a buffer to fill and the cursor kept between parts.
+///
+/// # Invariants
+///
+/// `skb` and `cb` are valid for `'a`, and `cb` belongs to a generic netlink
+/// dump.
+pub(crate) struct Dump<'a> {
+    skb: *mut bindings::sk_buff,
+    cb: *mut bindings::netlink_callback,
+    _p: PhantomData<&'a mut bindings::netlink_callback>,
+}
+
+impl<'a> Dump<'a> {
+    /// Wraps the arguments of `dumpit`.
+    ///
+    /// # Safety
+    ///
+    /// `skb` and `cb` are valid for `'a`; `cb` belongs to a generic netlink
+    /// dump.
+    unsafe fn from_raw(skb: *mut bindings::sk_buff, cb: *mut bindings::netlink_callback) -> Self {
+        // INVARIANT: guaranteed by the caller.
+        Dump {
+            skb,
+            cb,
+            _p: PhantomData,
+        }
+    }
+
+    /// The genl_info of the dump.
+    fn info(&self) -> *const bindings::genl_info {
+        // SAFETY: `cb` belongs to a generic netlink dump (type invariant).
+        unsafe { bindings::fou_rs_dump_info(self.cb) }
+    }
+
+    /// The command being dumped.
+    fn cmd(&self) -> u8 {
+        // SAFETY: the dump's genl_info and its header are valid.
+        unsafe { (*(*self.info()).genlhdr).cmd }
+    }
+
+    /// Bytes in the buffer so far.
+    fn len(&self) -> u32 {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { (*self.skb).len }
+    }
+
+    /// The network namespace of the requesting socket.
+    pub(crate) fn net(&self) -> Result<Net<'a>> {
+        // SAFETY: the dump's genl_info is valid for `'a`.
+        let net = unsafe { bindings::genl_info_net(self.info()) };
+        // SAFETY: the requesting socket's namespace outlives the dump part.
+        unsafe { Net::from_raw(net) }.ok_or(EINVAL)
+    }
+
+    /// The cursor, zeroed at the start of a dump and kept between parts.
+    pub(crate) fn cursor(&mut self) -> &mut [u8; CURSOR_SIZE] {
+        const _: () = assert!(CURSOR_SIZE <= size_of::<bindings::netlink_callback__bindgen_ty_1>());
+        // SAFETY: `cb` is valid and exclusively ours during `dumpit` (type
+        // invariant); `ctx` is at least `CURSOR_SIZE` bytes of plain data.
+        unsafe { &mut *(*self.cb).__bindgen_anon_1.ctx.as_mut_ptr().cast::<[u8; CURSOR_SIZE]>() }
+    }
+
+    /// Adds one message of command `cmd`, filled by `fill`.
+    ///
+    /// Returns `Ok(false)`, leaving the buffer as it was, when the message
+    /// does not fit: the caller stops and resumes there in the next part.
+    /// A message that does not fit in an empty buffer is `EMSGSIZE`.
+    pub(crate) fn add(&mut self, cmd: u8, fill: impl FnOnce(&mut Message<'_>) -> Result) -> Result<bool> {
+        let empty = self.len() == 0;
+        // SAFETY: `cb`, its request header and the dump's info are valid.
+        let (portid, seq, family) = unsafe {
+            (
+                bindings::fou_rs_dump_portid(self.cb),
+                (*(*self.cb).nlh).nlmsg_seq,
+                (*self.info()).family,
+            )
+        };
+        // CAST: `NLM_F_MULTI` is 2.
+        let flags = bindings::NLM_F_MULTI as c_int;
+        // SAFETY: `skb` is the dump's buffer, ours during `dumpit`; the
+        // family is the registered one.
+        let mut msg = match unsafe { Message::begin(self.skb, portid, seq, family, flags, cmd) } {
+            Ok(m) => m,
+            Err(_) if !empty => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        match fill(&mut msg) {
+            Ok(()) => {
+                msg.end();
+                Ok(true)
+            }
+            Err(e) if e == EMSGSIZE && !empty => {
+                msg.cancel();
+                Ok(false)
+            }
+            Err(e) => {
+                msg.cancel();
+                Err(e)
+            }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Network namespaces, and state kept per namespace (pernet operations).
+//!
+//! Mirrors the `register_pernet_device` use of net/ipv4/fou_core.c: the
+//! kernel allocates `size_of::<T>()` bytes in every namespace, this module
+//! pin-initializes a `T` there when the namespace (or the registration) is
+//! born and drops it when the namespace exits.
+
+use crate::bindings;
+use core::{
+    marker::PhantomData, //
+    mem::size_of,
+    ptr::NonNull,
+    sync::atomic::{AtomicBool, Ordering},
+};
+use kernel::{
+    error::to_result, //
+    prelude::*,
+    types::Opaque,
+};
+
+/// A network namespace, borrowed for `'a`.
+///
+/// # Invariants
+///
+/// `ptr` points to a `struct net` that stays alive for `'a`.
+pub(crate) struct Net<'a> {
+    ptr: NonNull<bindings::net>,
+    _p: PhantomData<&'a bindings::net>,
+}
+
+impl<'a> Net<'a> {
+    /// Wraps a namespace pointer the kernel handed over.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a `struct net` that stays alive for `'a`.
+    pub(crate) unsafe fn from_raw(ptr: *mut bindings::net) -> Option<Self> {
+        // INVARIANT: the caller guarantees the namespace outlives `'a`.
+        NonNull::new(ptr).map(|ptr| Net {
+            ptr,
+            _p: PhantomData,
+        })
+    }
+
+    /// Returns the raw `struct net` pointer, for the FFI layer.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::net {
+        self.ptr.as_ptr()
+    }
+
+    /// Returns this namespace's instance of the per-namespace state `T`.
+    ///
+    /// Fails with `ENODEV` when `T` is not registered (before registration
+    /// or after unregistration).
+    pub(crate) fn state<T: PernetState>(&self) -> Result<Pin<&'a T>> {
+        let id = T::id();
+        if !id.registered.load(Ordering::Acquire) {
+            return Err(ENODEV);
+        }
+        // SAFETY: `T` is registered, so `id.id` holds the id the kernel
+        // assigned, and `self.ptr` is a live namespace (type invariant).
+        let p = unsafe { bindings::net_generic(self.ptr.as_ptr(), *id.id.get()) }.cast::<T>();
+        // SAFETY: the pernet `init` of a registered `T` initialized a `T` at
+        // `p` in every live namespace; it is dropped only in `exit`, when the
+        // namespace dies or `T` is unregistered, neither of which can happen
+        // during `'a`: the namespace outlives `'a`, and every user of `state`
+        // runs in a callback that is unregistered before `T` is. The memory
+        // is never moved.
+        Ok(unsafe { Pin::new_unchecked(&*p) })
+    }
+}
+
+/// The id the kernel assigns to a pernet registration, kept in a `static`
+/// of the state type.
+pub(crate) struct PernetId {
+    /// Written by `register_pernet_device`, read by `net_generic`.
+    id: Opaque<c_uint>,
+    /// Whether the registration is live.
+    registered: AtomicBool,
+}
+
+// SAFETY: `id` is written only by `register_pernet_device` before
+// `registered` is set (with release ordering), and read only after it is
+// seen set (acquire); all other access is atomic.
+unsafe impl Sync for PernetId {}
+
+impl PernetId {
+    /// Creates an unregistered id.
+    pub(crate) const fn new() -> Self {
+        PernetId {
+            id: Opaque::zeroed(),
+            registered: AtomicBool::new(false),
+        }
+    }
+}
+
+/// State kept in every network namespace.
+pub(crate) trait PernetState: Sized + Send + Sync + 'static {
+    /// The `static` that holds this type's pernet id.
+    fn id() -> &'static PernetId;
+
+    /// Initializes the state of a new namespace.
+    fn new() -> impl PinInit<Self, Error>;
+}
+
+/// A registration of per-namespace state `T`; unregisters when dropped.
+///
+/// # Invariants
+///
+/// `ops` is registered with `register_pernet_device` for the lifetime of
+/// the registration.
+#[pin_data(PinnedDrop)]
+pub(crate) struct PernetRegistration<T: PernetState> {
+    #[pin]
+    ops: Opaque<bindings::pernet_operations>,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: registration and unregistration may happen on any thread.
+unsafe impl<T: PernetState> Send for PernetRegistration<T> {}
+// SAFETY: `&self` gives no access to `ops`.
+unsafe impl<T: PernetState> Sync for PernetRegistration<T> {}
+
+impl<T: PernetState> PernetRegistration<T> {
+    /// Registers `T`: creates its state in every existing namespace now,
+    /// and in every new one later.
+    pub(crate) fn register() -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            ops <- Opaque::try_ffi_init(|slot: *mut bindings::pernet_operations| {
+                let ops = bindings::pernet_operations {
+                    init: Some(pernet_init::<T>),
+                    exit: Some(pernet_exit::<T>),
+                    id: T::id().id.get(),
+                    size: size_of::<T>(),
+                    ..Default::default()
+                };
+                // SAFETY: `slot` is valid for writes; it is pinned, and
+                // `PinnedDrop` unregisters it before the memory goes away.
+                unsafe { slot.write(ops) };
+                // SAFETY: `slot` holds a fully initialized pernet_operations.
+                to_result(unsafe { bindings::register_pernet_device(slot) })?;
+                // INVARIANT: registered just now.
+                T::id().registered.store(true, Ordering::Release);
+                Ok::<(), Error>(())
+            }),
+            _t: PhantomData,
+        })
+    }
+}
+
+#[pinned_drop]
+impl<T: PernetState> PinnedDrop for PernetRegistration<T> {
+    fn drop(self: Pin<&mut Self>) {
+        T::id().registered.store(false, Ordering::Release);
+        // SAFETY: `ops` is registered (type invariant); this runs its exit
+        // in every namespace, dropping every `T`.
+        unsafe { bindings::unregister_pernet_device(self.ops.get()) };
+    }
+}
+
+/// Returns where `T` lives in `net`.
+///
+/// # Safety
+///
+/// `net` is a live namespace and `T` is being registered or is registered.
+unsafe fn state_ptr<T: PernetState>(net: *mut bindings::net) -> *mut T {
+    // SAFETY: `register_pernet_device` wrote the id before calling any init;
+    // `net` is live (caller).
+    unsafe { bindings::net_generic(net, *T::id().id.get()) }.cast::<T>()
+}
+
+/// The pernet `init` callback: pin-initializes `T` in the namespace.
+unsafe extern "C" fn pernet_init<T: PernetState>(net: *mut bindings::net) -> c_int {
+    // SAFETY: the kernel calls `init` with a live namespace whose generic
+    // area has `size_of::<T>()` zeroed bytes for this id, suitably aligned
+    // (kzalloc), and never moves them.
+    let p = unsafe { state_ptr::<T>(net) };
+    // SAFETY: `p` is valid, uninitialized memory for a `T` (see above); on
+    // error nothing is left to drop.
+    match unsafe { T::new().__pinned_init(p) } {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// The pernet `exit` callback: drops the namespace's `T`.
+unsafe extern "C" fn pernet_exit<T: PernetState>(net: *mut bindings::net) {
+    // SAFETY: the kernel calls `exit` once per successful `init`, with the
+    // same live namespace.
+    let p = unsafe { state_ptr::<T>(net) };
+    // SAFETY: `pernet_init` initialized a `T` at `p`; nothing uses it after
+    // `exit` (the registration is gone or the namespace is dying).
+    unsafe { core::ptr::drop_in_place(p) };
+}

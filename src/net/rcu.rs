@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Objects freed after an RCU grace period, as `kfree_rcu` frees them in C.
+
+use crate::bindings;
+use core::ptr::NonNull;
+use kernel::{
+    prelude::*, //
+    types::Opaque,
+};
+
+/// A `T` with the `rcu_head` that defers its freeing past a grace period.
+#[repr(C)]
+struct RcuBox<T> {
+    /// First, so that a pointer to the head is a pointer to the box.
+    head: Opaque<bindings::callback_head>,
+    value: T,
+}
+
+/// A heap `T` that readers may reach under RCU until it is retired.
+///
+/// Dropping it does not free `T` at once: it queues the free after a grace
+/// period, so RCU readers that found it keep a valid object. Module exit
+/// must wait for those frees with [`RcuBarrier`].
+///
+/// # Invariants
+///
+/// `ptr` is a live `RcuBox<T>` from `KBox::into_raw`, owned by this value.
+pub(crate) struct RcuOwned<T: Send + Sync + 'static> {
+    ptr: NonNull<RcuBox<T>>,
+}
+
+// SAFETY: `RcuOwned<T>` owns a `T` and hands out `&T` only.
+unsafe impl<T: Send + Sync + 'static> Send for RcuOwned<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send + Sync + 'static> Sync for RcuOwned<T> {}
+
+impl<T: Send + Sync + 'static> RcuOwned<T> {
+    /// Allocates `value`.
+    pub(crate) fn new(value: T) -> Result<Self> {
+        let b = KBox::new(
+            RcuBox {
+                head: Opaque::uninit(),
+                value,
+            },
+            GFP_KERNEL,
+        )?;
+        // INVARIANT: from `KBox::into_raw`, owned here.
+        Ok(RcuOwned {
+            ptr: NonNull::from(KBox::leak(b)),
+        })
+    }
+
+    /// The address RCU readers are given.
+    pub(crate) fn as_ptr(&self) -> *mut core::ffi::c_void {
+        self.ptr.as_ptr().cast()
+    }
+
+    /// Returns the value a reader found at `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from [`RcuOwned::as_ptr`] of an `RcuOwned<T>`, and the
+    /// caller is in an RCU read-side critical section that began before the
+    /// owner was dropped; the reference does not outlive it.
+    #[expect(dead_code, reason = "the data plane's receive path reads ports with it")]
+    pub(crate) unsafe fn from_rcu_ptr<'a>(ptr: *mut core::ffi::c_void) -> &'a T {
+        // SAFETY: guaranteed by the caller: the box is not freed before the
+        // grace period that follows the read-side section ends.
+        unsafe { &(*ptr.cast::<RcuBox<T>>()).value }
+    }
+}
+
+impl<T: Send + Sync + 'static> core::ops::Deref for RcuOwned<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: `ptr` is live while `self` is (type invariant).
+        unsafe { &self.ptr.as_ref().value }
+    }
+}
+
+/// The `call_rcu` callback: frees the box.
+unsafe extern "C" fn free_rcu_box<T: Send + Sync + 'static>(head: *mut bindings::callback_head) {
+    // SAFETY: `head` is the first field of a `#[repr(C)] RcuBox<T>` queued
+    // by `RcuOwned::drop`, which gave up ownership; the grace period is over.
+    drop(unsafe { KBox::from_raw(head.cast::<RcuBox<T>>()) });
+}
+
+impl<T: Send + Sync + 'static> Drop for RcuOwned<T> {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` is live and owned (type invariant); ownership passes
+        // to the callback, which frees it after a grace period. Module exit
+        // waits for it (`RcuBarrier`).
+        unsafe {
+            bindings::call_rcu(
+                Opaque::cast_into(&raw const (*self.ptr.as_ptr()).head),
+                Some(free_rcu_box::<T>),
+            )
+        };
+    }
+}
+
+/// Waits, when dropped, for every queued RCU callback: the last field of the
+/// module, so no callback runs after the module's code is gone.
+pub(crate) struct RcuBarrier;
+
+impl Drop for RcuBarrier {
+    fn drop(&mut self) {
+        // SAFETY: `rcu_barrier` may be called from process context.
+        unsafe { bindings::rcu_barrier() };
+    }
+}

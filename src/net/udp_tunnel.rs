@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! In-kernel UDP tunnel sockets: one per FOU port.
+//!
+//! Mirrors `fou_create` and `fou_release` in net/ipv4/fou_core.c: the
+//! socket is created with `udp_sock_create{4,6}` in the port's namespace,
+//! belongs to no process, and carries the port's RCU-managed data in
+//! `sk_user_data` for the receive path.
+
+use crate::bindings;
+use crate::config::{
+    Addr, //
+    Family,
+    PortKey,
+};
+use crate::net::netns::Net;
+use crate::net::rcu::RcuOwned;
+use core::ptr::{
+    null_mut, //
+    NonNull,
+};
+use kernel::{
+    error::to_result, //
+    prelude::*,
+};
+
+/// An open UDP tunnel socket carrying data `T` for its receive path.
+///
+/// # Invariants
+///
+/// `sock` is a kernel socket set up by `setup_udp_tunnel_sock` with
+/// `sk_user_data` pointing at `data`, released only in `drop`.
+pub(crate) struct TunnelSocket<T: Send + Sync + 'static> {
+    sock: NonNull<bindings::socket>,
+    data: RcuOwned<T>,
+}
+
+// SAFETY: the socket may be released from any thread; `data` is `Send`.
+unsafe impl<T: Send + Sync + 'static> Send for TunnelSocket<T> {}
+// SAFETY: `&self` only reads `data`, which is `Sync`.
+unsafe impl<T: Send + Sync + 'static> Sync for TunnelSocket<T> {}
+
+/// An address as the `in_addr`/`in6_addr` union of `udp_port_cfg` holds it.
+enum CAddr {
+    /// IPv4.
+    V4(bindings::in_addr),
+    /// IPv6.
+    V6(bindings::in6_addr),
+}
+
+impl From<&Addr> for CAddr {
+    fn from(a: &Addr) -> Self {
+        match a {
+            Addr::V4(b) => CAddr::V4(bindings::in_addr {
+                s_addr: u32::from_ne_bytes(*b),
+            }),
+            Addr::V6(b) => CAddr::V6(bindings::in6_addr {
+                in6_u: bindings::in6_addr__bindgen_ty_1 { u6_addr8: *b },
+            }),
+        }
+    }
+}
+
+impl<T: Send + Sync + 'static> TunnelSocket<T> {
+    /// Opens the socket `key` describes in `net`: bound to its port (and
+    /// local address and device), connected to its peer, IPv6 ones v6only.
+    ///
+    /// Errors are those of socket creation and bind: `EADDRINUSE` when the
+    /// port is taken. On error nothing is left behind.
+    pub(crate) fn open(net: &Net<'_>, key: &PortKey, data: T) -> Result<Self> {
+        let data = RcuOwned::new(data)?;
+
+        let mut cfg = bindings::udp_port_cfg {
+            family: key.family.af(),
+            local_udp_port: key.port.to_be(),
+            bind_ifindex: key.ifindex,
+            ..Default::default()
+        };
+        // Writing a union field of plain data is safe; the one matching
+        // `family` is the one C reads.
+        match key.local.as_ref().map(CAddr::from) {
+            Some(CAddr::V4(a)) => cfg.__bindgen_anon_1.local_ip = a,
+            Some(CAddr::V6(a)) => cfg.__bindgen_anon_1.local_ip6 = a,
+            None => {}
+        }
+        if let Some(peer) = &key.peer {
+            match CAddr::from(&peer.addr) {
+                CAddr::V4(a) => cfg.__bindgen_anon_2.peer_ip = a,
+                CAddr::V6(a) => cfg.__bindgen_anon_2.peer_ip6 = a,
+            }
+            cfg.peer_udp_port = peer.port.to_be();
+        }
+        if key.family == Family::Inet6 {
+            cfg.set_ipv6_v6only(1);
+        }
+
+        let mut sock: *mut bindings::socket = null_mut();
+        // SAFETY: `net` is live, `cfg` is complete, `sock` receives the new
+        // socket.
+        to_result(unsafe {
+            match key.family {
+                Family::Inet => bindings::udp_sock_create4(net.as_ptr(), &mut cfg, &mut sock),
+                Family::Inet6 => bindings::udp_sock_create6(net.as_ptr(), &mut cfg, &mut sock),
+            }
+        })?;
+        let sock = NonNull::new(sock).ok_or(EINVAL)?;
+
+        let mut tcfg = bindings::udp_tunnel_sock_cfg {
+            sk_user_data: data.as_ptr(),
+            encap_type: 1,
+            encap_rcv: Some(encap_rcv),
+            ..Default::default()
+        };
+        // SAFETY: `sock` was just created and is ours; `tcfg` is complete;
+        // `data` outlives the socket's use of it (released in `drop` before
+        // `data` is retired, and retired past a grace period).
+        unsafe {
+            let sk = (*sock.as_ptr()).sk;
+            bindings::setup_udp_tunnel_sock(net.as_ptr(), sk, &mut tcfg);
+            bindings::fou_rs_sk_alloc_atomic(sk);
+        }
+        // INVARIANT: set up with `sk_user_data` = `data`.
+        Ok(TunnelSocket { sock, data })
+    }
+
+    /// The data the socket carries.
+    pub(crate) fn data(&self) -> &T {
+        &self.data
+    }
+}
+
+impl<T: Send + Sync + 'static> Drop for TunnelSocket<T> {
+    fn drop(&mut self) {
+        // SAFETY: `sock` is set up and ours (type invariant).
+        // `udp_tunnel_sock_release` clears `sk_user_data` (RCU) and releases
+        // the socket. `data` is dropped after this, which frees it only after
+        // a grace period, so a receiver that read the pointer before it was
+        // cleared keeps a valid object.
+        unsafe { bindings::udp_tunnel_sock_release((*self.sock.as_ptr()).sk) };
+    }
+}
+
+/// The socket's `encap_rcv`.
+///
+/// Decapsulation (the data plane) is not implemented yet: returning 1 hands
+/// every datagram back to UDP unchanged, where it waits on this socket that
+/// nobody reads until the receive buffer limit drops it.
+unsafe extern "C" fn encap_rcv(_sk: *mut bindings::sock, _skb: *mut bindings::sk_buff) -> c_int {
+    1
+}

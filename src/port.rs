@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The FOU ports of a network namespace.
+//!
+//! Mirrors `struct fou_net` of net/ipv4/fou_core.c, with a red-black tree
+//! keyed by everything `fou_cfg_cmp` compares instead of a list: adding,
+//! finding and deleting a port are O(log n), and a dump resumes after the
+//! last key it sent, so no port is skipped at message boundaries.
+
+use crate::config::{
+    PortConfig, //
+    PortKey,
+};
+use crate::net::errno::eaddrinuse;
+use crate::net::netns::{
+    Net, //
+    PernetId,
+    PernetState,
+};
+use crate::net::udp_tunnel::TunnelSocket;
+use kernel::{
+    new_mutex, //
+    prelude::*,
+    rbtree::{RBTree, RBTreeNodeReservation},
+    sync::Mutex,
+};
+
+/// Ports by key.
+pub(crate) struct PortTable<V> {
+    tree: RBTree<PortKey, V>,
+}
+
+impl<V> PortTable<V> {
+    /// An empty table.
+    pub(crate) fn new() -> Self {
+        PortTable {
+            tree: RBTree::new(),
+        }
+    }
+
+    /// Whether a port with `key` exists.
+    pub(crate) fn contains(&self, key: &PortKey) -> bool {
+        self.tree.get(key).is_some()
+    }
+
+    /// Adds `value` under `key` in the node `node` allocated beforehand.
+    ///
+    /// `EADDRINUSE` when the key is taken (what the C module's second bind
+    /// of the same address and port answers); the table is then unchanged.
+    pub(crate) fn insert(
+        &mut self,
+        node: RBTreeNodeReservation<PortKey, V>,
+        key: PortKey,
+        value: V,
+    ) -> Result {
+        if self.contains(&key) {
+            return Err(eaddrinuse());
+        }
+        self.tree.insert(node.into_node(key, value));
+        Ok(())
+    }
+
+    /// Removes and returns the port with `key`.
+    pub(crate) fn remove(&mut self, key: &PortKey) -> Option<V> {
+        self.tree.remove(key)
+    }
+
+    /// The port with `key`.
+    pub(crate) fn get(&self, key: &PortKey) -> Option<&V> {
+        self.tree.get(key)
+    }
+
+    /// Calls `f` on the ports after `after` (all of them for `None`) in key
+    /// order, while it returns `true`.
+    pub(crate) fn for_each_after(&self, after: Option<&PortKey>, mut f: impl FnMut(&PortKey, &V) -> bool) {
+        // Each step looks the next key up again (O(log n)): the tree's
+        // cursors lend their entries only for the cursor's own lifetime.
+        let mut next = match after {
+            None => self.tree.cursor_front().map(|c| *c.current().0),
+            Some(a) => self.tree.cursor_lower_bound(a).and_then(|c| {
+                let k = *c.current().0;
+                if k == *a {
+                    c.peek_next().map(|(k, _)| *k)
+                } else {
+                    Some(k)
+                }
+            }),
+        };
+        while let Some(k) = next {
+            let Some(c) = self.tree.cursor_lower_bound(&k) else {
+                return;
+            };
+            let (key, value) = c.current();
+            if !f(key, value) {
+                return;
+            }
+            next = c.peek_next().map(|(k, _)| *k);
+        }
+    }
+
+    /// The number of ports.
+    pub(crate) fn len(&self) -> usize {
+        let mut n = 0;
+        self.for_each_after(None, |_, _| {
+            n += 1;
+            true
+        });
+        n
+    }
+}
+
+/// A port: its socket, which carries the configuration for the receive path.
+pub(crate) type Port = TunnelSocket<PortConfig>;
+
+/// The FOU state of one network namespace.
+#[pin_data]
+pub(crate) struct FouNet {
+    /// The ports, under a mutex: only netlink and namespace exit touch it;
+    /// the receive path reaches a port through its socket, under RCU.
+    #[pin]
+    ports: Mutex<PortTable<Port>>,
+}
+
+/// The pernet id of [`FouNet`].
+static FOU_NET_ID: PernetId = PernetId::new();
+
+impl PernetState for FouNet {
+    fn id() -> &'static PernetId {
+        &FOU_NET_ID
+    }
+
+    fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(FouNet {
+            ports <- new_mutex!(PortTable::new(), "fou_rs_ports"),
+        })
+    }
+}
+
+impl FouNet {
+    /// Creates the port `cfg` describes in `net`.
+    ///
+    /// Memory is allocated before the lock is taken. Nothing is left behind
+    /// on error: the socket is published only once the port is in the table
+    /// (the C module published it first, which led to a use-after-free).
+    pub(crate) fn add(&self, net: &Net<'_>, cfg: PortConfig) -> Result {
+        let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
+        let mut ports = self.ports.lock();
+        if ports.contains(&cfg.key) {
+            return Err(eaddrinuse());
+        }
+        let socket = TunnelSocket::open(net, &cfg.key, cfg)?;
+        ports.insert(node, cfg.key, socket)
+    }
+
+    /// Deletes the port with `key`; `false` when there is none.
+    pub(crate) fn del(&self, key: &PortKey) -> bool {
+        let port = self.ports.lock().remove(key);
+        // The socket is released here, outside the lock.
+        port.is_some()
+    }
+
+    /// The configuration of the port with `key`.
+    pub(crate) fn get(&self, key: &PortKey) -> Option<PortConfig> {
+        self.ports.lock().get(key).map(|p| *p.data())
+    }
+
+    /// Calls `f` on the configurations of the ports after `after`, in key
+    /// order, while it returns `true`.
+    pub(crate) fn for_each_after(&self, after: Option<&PortKey>, mut f: impl FnMut(&PortConfig) -> bool) {
+        self.ports.lock().for_each_after(after, |_, p| f(p.data()));
+    }
+}
+
+#[kunit_tests(fou_rs_port_table)]
+mod tests {
+    use super::*;
+    use crate::config::{
+        Addr, //
+        Family,
+    };
+
+    fn key(port: u16) -> PortKey {
+        PortKey {
+            family: Family::Inet,
+            port,
+            local: None,
+            peer: None,
+            ifindex: 0,
+        }
+    }
+
+    fn add(t: &mut PortTable<u32>, k: PortKey, v: u32) -> Result {
+        t.insert(RBTreeNodeReservation::new(GFP_KERNEL)?, k, v)
+    }
+
+    fn keys_after(t: &PortTable<u32>, after: Option<&PortKey>) -> Result<KVec<u16>> {
+        let mut v = KVec::new();
+        let mut r = Ok(());
+        t.for_each_after(after, |k, _| {
+            r = v.push(k.port, GFP_KERNEL);
+            r.is_ok()
+        });
+        r?;
+        Ok(v)
+    }
+
+    #[test]
+    fn duplicate_key_is_eaddrinuse_and_changes_nothing() -> Result {
+        let mut t = PortTable::new();
+        add(&mut t, key(7777), 1)?;
+        assert_eq!(add(&mut t, key(7777), 2), Err(eaddrinuse()));
+        assert_eq!(t.get(&key(7777)), Some(&1));
+        assert_eq!(t.len(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn same_port_other_local_address_is_another_key() -> Result {
+        let mut t = PortTable::new();
+        add(&mut t, key(7777), 1)?;
+        let mut k = key(7777);
+        k.local = Some(Addr::V4([10, 0, 0, 1]));
+        add(&mut t, k, 2)?;
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.remove(&k), Some(2));
+        assert_eq!(t.get(&key(7777)), Some(&1));
+        Ok(())
+    }
+
+    #[test]
+    fn remove_missing_is_none() -> Result {
+        let mut t: PortTable<u32> = PortTable::new();
+        assert_eq!(t.remove(&key(1)), None);
+        add(&mut t, key(1), 1)?;
+        assert_eq!(t.remove(&key(1)), Some(1));
+        assert_eq!(t.remove(&key(1)), None);
+        Ok(())
+    }
+
+    #[test]
+    fn iteration_resumes_after_a_key_without_skipping() -> Result {
+        let mut t = PortTable::new();
+        for p in [50u16, 10, 40, 20, 30] {
+            add(&mut t, key(p), u32::from(p))?;
+        }
+        assert_eq!(&keys_after(&t, None)?[..], &[10, 20, 30, 40, 50]);
+        assert_eq!(&keys_after(&t, Some(&key(20)))?[..], &[30, 40, 50]);
+        // A resume point that was deleted meanwhile: continue after it.
+        assert_eq!(&keys_after(&t, Some(&key(25)))?[..], &[30, 40, 50]);
+        assert_eq!(&keys_after(&t, Some(&key(50)))?[..], &[]);
+        Ok(())
+    }
+
+    #[test]
+    fn ten_thousand_ports_page_through_completely() -> Result {
+        let mut t = PortTable::new();
+        for p in 1..=10_000u16 {
+            add(&mut t, key(p), 0)?;
+        }
+        // Pages of 97 ports, resuming after the last one of each page.
+        let mut seen = 0u32;
+        let mut last: Option<PortKey> = None;
+        loop {
+            let mut page = 0;
+            let mut next = last;
+            t.for_each_after(last.as_ref(), |k, _| {
+                page += 1;
+                next = Some(*k);
+                page < 97
+            });
+            if page == 0 {
+                break;
+            }
+            seen += page;
+            last = next;
+        }
+        assert_eq!(seen, 10_000);
+        Ok(())
+    }
+}
