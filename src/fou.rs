@@ -11,6 +11,8 @@ use kernel::prelude::*;
 
 mod bindings;
 mod config;
+mod fou_rx;
+mod fou_tx;
 mod net;
 mod netlink;
 mod port;
@@ -27,6 +29,9 @@ module! {
 /// The loaded module: its registrations, in teardown order (as `fou_fini`).
 #[pin_data(PinnedDrop)]
 struct FouRs {
+    /// `encap fou` for IP tunnels: unregistered first, waiting for packets
+    /// in flight, so tunnels stop using fou-rs cleanly.
+    encap_fou: net::encap::EncapRegistration,
     /// The `fou` family: unregistered first, so no request runs after.
     #[pin]
     family: net::genl::Registration<netlink::Fou>,
@@ -37,16 +42,20 @@ struct FouRs {
     rcu: net::rcu::RcuBarrier,
 }
 
+/// The ops table of `encap fou`.
+static FOU_ENCAP_OPS: net::encap::OpsTable = net::encap::OpsTable::new::<fou_tx::FouEncap>();
+
 impl kernel::InPlaceModule for FouRs {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         // Fields initialize in the order written: pernet, then the family.
         try_pin_init!(FouRs {
             pernet <- net::netns::PernetRegistration::register(),
             family <- net::genl::Registration::register(module),
+            encap_fou: net::encap::EncapRegistration::register(&FOU_ENCAP_OPS, net::encap::Slot::Fou)?,
             rcu: net::rcu::RcuBarrier,
         })
         .pin_chain(|_| {
-            pr_info!("Foo-over-UDP and GUE in Rust: genl family fou (ports: control plane only, no decapsulation or encap ops yet)\n");
+            pr_info!("Foo-over-UDP and GUE in Rust: genl family fou, FOU receive, encap fou (GUE not yet)\n");
             Ok(())
         })
     }

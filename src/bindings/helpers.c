@@ -14,6 +14,8 @@ void fou_rs_genl_set_err_msg(struct genl_info *info, const char *msg) { if (info
 void *fou_rs_sk_user_data_rcu(const struct sock *sk) { return rcu_dereference_sk_user_data(sk); }
 void fou_rs_sk_alloc_atomic(struct sock *sk) { sk->sk_allocation = GFP_ATOMIC; }
 
+__be16 fou_rs_flow_src_port(struct sk_buff *skb) { return udp_flow_src_port(dev_net(skb->dev), skb, 0, 0, false); }
+
 #define FOU_RS_SIZE(type) { "sizeof(" #type ")", sizeof(type) }
 #define FOU_RS_OFF(type, field) { "offsetof(" #type ", " #field ")", offsetof(type, field) }
 

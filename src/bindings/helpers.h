@@ -41,4 +41,8 @@ void *fou_rs_sk_user_data_rcu(const struct sock *sk);
 /* sk->sk_allocation = GFP_ATOMIC, as fou_create sets it. */
 void fou_rs_sk_alloc_atomic(struct sock *sk);
 
+/* udp_flow_src_port(dev_net(skb->dev), skb, 0, 0, false): the flow-hash
+ * source port for `encap-sport auto`. */
+__be16 fou_rs_flow_src_port(struct sk_buff *skb);
+
 #endif

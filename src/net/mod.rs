@@ -5,8 +5,10 @@
 //! Every raw pointer and every call into `crate::bindings` lives under this
 //! module; the protocol code outside it is safe Rust.
 
+pub(crate) mod encap;
 pub(crate) mod errno;
 pub(crate) mod genl;
 pub(crate) mod netns;
 pub(crate) mod rcu;
 pub(crate) mod udp_tunnel;
+pub(crate) mod skb;

@@ -63,7 +63,6 @@ impl<T: Send + Sync + 'static> RcuOwned<T> {
     /// `ptr` came from [`RcuOwned::as_ptr`] of an `RcuOwned<T>`, and the
     /// caller is in an RCU read-side critical section that began before the
     /// owner was dropped; the reference does not outlive it.
-    #[expect(dead_code, reason = "the data plane's receive path reads ports with it")]
     pub(crate) unsafe fn from_rcu_ptr<'a>(ptr: *mut core::ffi::c_void) -> &'a T {
         // SAFETY: guaranteed by the caller: the box is not freed before the
         // grace period that follows the read-side section ends.

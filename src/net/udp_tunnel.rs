@@ -15,6 +15,7 @@ use crate::config::{
 };
 use crate::net::netns::Net;
 use crate::net::rcu::RcuOwned;
+use crate::net::skb::SkBuff;
 use core::ptr::{
     null_mut, //
     NonNull,
@@ -24,21 +25,37 @@ use kernel::{
     prelude::*,
 };
 
+/// What a receive callback does with a datagram.
+pub(crate) enum Verdict {
+    /// Hand the decapsulated packet to IP protocol `n` (`encap_rcv`
+    /// returns `-n` and the IP layer resubmits it).
+    Resubmit(u8),
+    /// Free the packet: it is malformed, or its port is going away.
+    Drop,
+}
+
+/// The receive side of a tunnel socket: decapsulates one datagram.
+pub(crate) trait Receiver: Send + Sync + 'static {
+    /// Decapsulates `skb`, whose data starts at its UDP header, received on
+    /// the port configured as `self`. Runs in softirq context under RCU.
+    fn receive(&self, skb: &mut SkBuff<'_>) -> Verdict;
+}
+
 /// An open UDP tunnel socket carrying data `T` for its receive path.
 ///
 /// # Invariants
 ///
 /// `sock` is a kernel socket set up by `setup_udp_tunnel_sock` with
 /// `sk_user_data` pointing at `data`, released only in `drop`.
-pub(crate) struct TunnelSocket<T: Send + Sync + 'static> {
+pub(crate) struct TunnelSocket<T: Receiver> {
     sock: NonNull<bindings::socket>,
     data: RcuOwned<T>,
 }
 
 // SAFETY: the socket may be released from any thread; `data` is `Send`.
-unsafe impl<T: Send + Sync + 'static> Send for TunnelSocket<T> {}
+unsafe impl<T: Receiver> Send for TunnelSocket<T> {}
 // SAFETY: `&self` only reads `data`, which is `Sync`.
-unsafe impl<T: Send + Sync + 'static> Sync for TunnelSocket<T> {}
+unsafe impl<T: Receiver> Sync for TunnelSocket<T> {}
 
 /// An address as the `in_addr`/`in6_addr` union of `udp_port_cfg` holds it.
 enum CAddr {
@@ -61,7 +78,7 @@ impl From<&Addr> for CAddr {
     }
 }
 
-impl<T: Send + Sync + 'static> TunnelSocket<T> {
+impl<T: Receiver> TunnelSocket<T> {
     /// Opens the socket `key` describes in `net`: bound to its port (and
     /// local address and device), connected to its peer, IPv6 ones v6only.
     ///
@@ -108,7 +125,7 @@ impl<T: Send + Sync + 'static> TunnelSocket<T> {
         let mut tcfg = bindings::udp_tunnel_sock_cfg {
             sk_user_data: data.as_ptr(),
             encap_type: 1,
-            encap_rcv: Some(encap_rcv),
+            encap_rcv: Some(encap_rcv::<T>),
             ..Default::default()
         };
         // SAFETY: `sock` was just created and is ours; `tcfg` is complete;
@@ -129,7 +146,7 @@ impl<T: Send + Sync + 'static> TunnelSocket<T> {
     }
 }
 
-impl<T: Send + Sync + 'static> Drop for TunnelSocket<T> {
+impl<T: Receiver> Drop for TunnelSocket<T> {
     fn drop(&mut self) {
         // SAFETY: `sock` is set up and ours (type invariant).
         // `udp_tunnel_sock_release` clears `sk_user_data` (RCU) and releases
@@ -140,11 +157,34 @@ impl<T: Send + Sync + 'static> Drop for TunnelSocket<T> {
     }
 }
 
-/// The socket's `encap_rcv`.
+/// The socket's `encap_rcv` (`fou_udp_recv`): finds the port under RCU and
+/// lets it decapsulate.
 ///
-/// Decapsulation (the data plane) is not implemented yet: returning 1 hands
-/// every datagram back to UDP unchanged, where it waits on this socket that
-/// nobody reads until the receive buffer limit drops it.
-unsafe extern "C" fn encap_rcv(_sk: *mut bindings::sock, _skb: *mut bindings::sk_buff) -> c_int {
-    1
+/// Returns `-proto` to resubmit the packet to IP protocol `proto`, or 0 when
+/// the packet was freed. A packet that races with the port's deletion (its
+/// `sk_user_data` already cleared) is dropped, never handed to a freed port.
+unsafe extern "C" fn encap_rcv<T: Receiver>(sk: *mut bindings::sock, skb: *mut bindings::sk_buff) -> c_int {
+    let _rcu = kernel::sync::rcu::read_lock();
+    // SAFETY: UDP calls `encap_rcv` with a valid socket and a packet it
+    // gives to us: we return it for resubmission or free it.
+    let Some(mut skb) = (unsafe { SkBuff::from_raw(skb) }) else {
+        return 0;
+    };
+    // SAFETY: `sk` is valid during the call.
+    let data = unsafe { bindings::fou_rs_sk_user_data_rcu(sk) };
+    let verdict = if data.is_null() {
+        Verdict::Drop
+    } else {
+        // SAFETY: a non-NULL `sk_user_data` of this socket is the
+        // `RcuOwned<T>` of its `TunnelSocket` (set in `open`), read under
+        // `_rcu`, which began before any retirement of it.
+        unsafe { RcuOwned::<T>::from_rcu_ptr(data) }.receive(&mut skb)
+    };
+    match verdict {
+        Verdict::Resubmit(proto) => -c_int::from(proto),
+        Verdict::Drop => {
+            skb.drop_packet();
+            0
+        }
+    }
 }

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! FOU transmit: the UDP header in front of a tunnel's packets.
+//!
+//! Mirrors `fou_encap_hlen`, `fou_build_header` and `fou_build_udp` in
+//! net/ipv4/fou_core.c.
+
+use crate::net::encap::{
+    EncapOps, //
+    EncapParams,
+    Flow4,
+};
+use crate::net::skb::SkBuff;
+use kernel::prelude::*;
+
+/// The size of a UDP header.
+pub(crate) const UDP_HLEN: usize = 8;
+/// `IPPROTO_UDP`.
+const IPPROTO_UDP: u8 = 17;
+
+/// A UDP header from `sport` to `dport` over `len` bytes (header included),
+/// checksum zero (filled in later, or left zero for `noencap-csum`).
+///
+/// Lengths above 65535 (GSO packets) are truncated as C's `htons` does;
+/// segmentation rewrites them per segment.
+pub(crate) fn udp_header(sport: u16, dport: u16, len: u32) -> [u8; UDP_HLEN] {
+    // CAST: deliberate truncation to 16 bits, as in C (see above).
+    let len = len as u16;
+    let mut h = [0u8; UDP_HLEN];
+    h[0..2].copy_from_slice(&sport.to_be_bytes());
+    h[2..4].copy_from_slice(&dport.to_be_bytes());
+    h[4..6].copy_from_slice(&len.to_be_bytes());
+    h
+}
+
+/// Pushes the UDP header and sets its checksum (`fou_build_udp`); returns
+/// the outer protocol.
+fn push_udp(skb: &mut SkBuff<'_>, e: &EncapParams, fl: &Flow4, sport: u16) -> u8 {
+    // CAST: `UDP_HLEN` is 8.
+    let len = skb.len() + UDP_HLEN as u32;
+    skb.push_transport_header(&udp_header(sport, e.dport, len));
+    skb.udp_set_csum(!e.csum, fl.saddr, fl.daddr);
+    IPPROTO_UDP
+}
+
+/// The `encap fou` encapsulation.
+pub(crate) struct FouEncap;
+
+impl EncapOps for FouEncap {
+    fn hlen(_e: &EncapParams) -> usize {
+        UDP_HLEN
+    }
+
+    fn build_header(skb: &mut SkBuff<'_>, e: &EncapParams, _protocol: u8, fl: &Flow4) -> Result<u8> {
+        skb.handle_udp_tunnel_offloads(e.csum)?;
+        // `encap-sport auto`: the flow hash picks the port, before the push.
+        let sport = e.sport.unwrap_or_else(|| skb.flow_src_port());
+        Ok(push_udp(skb, e, fl, sport))
+    }
+}
+
+#[kunit_tests(fou_rs_tx)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_header_bytes() {
+        // The seed capture: 33333 -> 55555, UDP length 0x0036, checksum 0.
+        assert_eq!(
+            udp_header(33333, 55555, 0x36),
+            [0x82, 0x35, 0xd9, 0x03, 0x00, 0x36, 0x00, 0x00]
+        );
+    }
+
+    #[test]
+    fn length_truncates_like_htons() {
+        assert_eq!(udp_header(1, 2, 0x1_0010)[4..6], [0x00, 0x10]);
+    }
+
+    #[test]
+    fn fou_reserves_a_udp_header() {
+        let e = EncapParams {
+            sport: None,
+            dport: 55555,
+            csum: true,
+            remcsum: false,
+        };
+        assert_eq!(FouEncap::hlen(&e), 8);
+    }
+}
