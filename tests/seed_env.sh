@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: GPL-2.0
+# The seed's two hosts as network namespaces (sourced by tests/demo and the
+# data plane selftest). h1 plays server159, h2 server156; a veth pair is the
+# underlay. Addresses are the tests' own (documentation and private ranges,
+# inside the guest's own namespaces).
+H1=10.0.0.1
+H2=10.0.0.2
+
+# seed_underlay: two namespaces joined by veth, nothing else.
+seed_underlay() {
+	ip netns add h1
+	ip netns add h2
+	ip link add veth1 netns h1 type veth peer name veth2 netns h2
+	ip -n h1 addr add $H1/24 dev veth1
+	ip -n h2 addr add $H2/24 dev veth2
+	ip -n h1 link set veth1 up
+	ip -n h2 link set veth2 up
+	ip -n h1 link set lo up
+	ip -n h2 link set lo up
+}
+
+# seed_gretap: the slides' configuration, on both sides, plus the mirror.
+seed_gretap() {
+	ip -n h2 fou add port 55555 ipproto 47
+	ip -n h1 fou add port 33333 ipproto 47
+	ip -n h1 link add my-gre type gretap remote $H2 local $H1 encap fou encap-sport 33333 encap-dport 55555
+	ip -n h2 link add my-gre type gretap remote $H1 local $H2 encap fou encap-sport 55555 encap-dport 33333
+	# No IPv6 on the tunnels: its router solicitations would be the first
+	# packets on the wire, and the seed shows the ARP request.
+	ip netns exec h1 sysctl -qw net.ipv6.conf.my-gre.disable_ipv6=1
+	ip netns exec h2 sysctl -qw net.ipv6.conf.my-gre.disable_ipv6=1
+	ip -n h1 link set my-gre up
+	ip -n h2 link set my-gre up
+}
+
+seed_cleanup() {
+	ip netns del h1 2>/dev/null
+	ip netns del h2 2>/dev/null
+	true
+}
