@@ -13,6 +13,7 @@ mod bindings;
 mod config;
 mod fou_rx;
 mod fou_tx;
+mod gue;
 mod net;
 mod netlink;
 mod port;

@@ -10,6 +10,12 @@ use crate::net::encap::{
     EncapParams,
     Flow4,
 };
+use crate::gue::{
+    self, //
+    Gue,
+    GUE_HLEN,
+};
+use crate::net::errno::eopnotsupp;
 use crate::net::skb::SkBuff;
 use kernel::prelude::*;
 
@@ -17,6 +23,14 @@ use kernel::prelude::*;
 pub(crate) const UDP_HLEN: usize = 8;
 /// `IPPROTO_UDP`.
 const IPPROTO_UDP: u8 = 17;
+/// `IPPROTO_UDPLITE`.
+const IPPROTO_UDPLITE: u8 = 136;
+/// `IPPROTO_IPIP`.
+const IPPROTO_IPIP: u8 = 4;
+/// `IPPROTO_IPV6`.
+const IPPROTO_IPV6: u8 = 41;
+/// The size of an ICMP header.
+const ICMP_HLEN: c_int = 8;
 
 /// A UDP header from `sport` to `dport` over `len` bytes (header included),
 /// checksum zero (filled in later, or left zero for `noencap-csum`).
@@ -43,6 +57,43 @@ fn push_udp(skb: &mut SkBuff<'_>, e: &EncapParams, fl: &Flow4, sport: u16) -> u8
     IPPROTO_UDP
 }
 
+/// Handles an ICMP error quoting a FOU or GUE packet (`gue_err`): finds
+/// the inner protocol from the bytes after the quoted UDP header and hands
+/// the error to that protocol's handler, so that PMTU exceptions reach the
+/// inner tunnel.
+///
+/// Every byte is pulled before it is read and copied out (upstream read
+/// the GUE header outside the linear area); an inner UDP or UDP-Lite is
+/// refused (upstream recursed without bound on it).
+pub(crate) fn gue_err(skb: &mut SkBuff<'_>, info: u32) -> Result {
+    let toff = usize::try_from(skb.transport_offset()).map_err(|_| EINVAL)?;
+    let mut hdr = [0u8; UDP_HLEN + GUE_HLEN];
+    skb.read(toff, &mut hdr)?;
+    let proto = match gue::parse(&hdr[UDP_HLEN..])? {
+        Gue::V1 { ip_version: 4 } => IPPROTO_IPIP,
+        Gue::V1 { .. } => IPPROTO_IPV6,
+        Gue::V0 { control: true, .. } => return Err(ENOENT),
+        Gue::V0 {
+            optlen,
+            proto_ctype,
+            flags,
+            ..
+        } => {
+            let mut buf = [0u8; 124];
+            let opts = buf.get_mut(..optlen).ok_or(EINVAL)?;
+            skb.read(toff + UDP_HLEN + GUE_HLEN, opts)?;
+            gue::validate_flags(flags, opts)?;
+            if proto_ctype == IPPROTO_UDP || proto_ctype == IPPROTO_UDPLITE {
+                return Err(eopnotsupp());
+            }
+            proto_ctype
+        }
+    };
+    // The inner protocol's handler expects the ICMP header as transport
+    // header.
+    skb.with_transport_header(-ICMP_HLEN, |skb| skb.inet_proto_err(proto, info))
+}
+
 /// The `encap fou` encapsulation.
 pub(crate) struct FouEncap;
 
@@ -56,6 +107,10 @@ impl EncapOps for FouEncap {
         // `encap-sport auto`: the flow hash picks the port, before the push.
         let sport = e.sport.unwrap_or_else(|| skb.flow_src_port());
         Ok(push_udp(skb, e, fl, sport))
+    }
+
+    fn err(skb: &mut SkBuff<'_>, info: u32) -> Result {
+        gue_err(skb, info)
     }
 }
 

@@ -45,4 +45,9 @@ void fou_rs_sk_alloc_atomic(struct sock *sk);
  * source port for `encap-sport auto`. */
 __be16 fou_rs_flow_src_port(struct sk_buff *skb);
 
+struct net_protocol;
+
+/* rcu_dereference(inet_protos[proto]): the handler of an IPv4 protocol. */
+const struct net_protocol *fou_rs_inet_proto(u8 proto);
+
 #endif

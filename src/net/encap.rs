@@ -58,6 +58,11 @@ pub(crate) trait EncapOps: 'static {
     /// Puts the encapsulation headers in front of `skb`, whose inner
     /// protocol is `protocol`; returns the outer IP protocol.
     fn build_header(skb: &mut SkBuff<'_>, e: &EncapParams, protocol: u8, fl: &Flow4) -> Result<u8>;
+
+    /// Handles an ICMP error quoting a packet this encapsulation sent, when
+    /// no socket claims it: `skb` data is at the quoted outer IP header, its
+    /// transport header at the quoted UDP header.
+    fn err(skb: &mut SkBuff<'_>, info: u32) -> Result;
 }
 
 /// A C ops table built from an [`EncapOps`].
@@ -73,7 +78,7 @@ impl OpsTable {
         OpsTable(bindings::ip_tunnel_encap_ops {
             encap_hlen: Some(encap_hlen::<E>),
             build_header: Some(build_header::<E>),
-            err_handler: None,
+            err_handler: Some(err_handler::<E>),
         })
     }
 }
@@ -114,6 +119,18 @@ unsafe extern "C" fn build_header<E: EncapOps>(
             0
         }
         Err(err) => err.to_errno(),
+    }
+}
+
+/// `err_handler` of `E`.
+unsafe extern "C" fn err_handler<E: EncapOps>(skb: *mut bindings::sk_buff, info: u32) -> c_int {
+    // SAFETY: the ICMP receive path lends us its packet for the call.
+    let Some(mut skb) = (unsafe { SkBuff::from_raw(skb) }) else {
+        return EINVAL.to_errno();
+    };
+    match E::err(&mut skb, info) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
     }
 }
 

@@ -21,3 +21,8 @@ pub(crate) fn eafnosupport() -> Error {
 pub(crate) fn eaddrinuse() -> Error {
     err(bindings::EADDRINUSE)
 }
+
+/// Operation not supported (on this transport endpoint).
+pub(crate) fn eopnotsupp() -> Error {
+    err(bindings::EOPNOTSUPP)
+}

@@ -147,6 +147,66 @@ impl<'a> SkBuff<'a> {
         unsafe { bindings::udp_set_csum(nocheck, self.ptr.as_ptr(), saddr, daddr, len) };
     }
 
+    /// The offset of the transport header from `data` (may be negative).
+    pub(crate) fn transport_offset(&self) -> c_int {
+        // SAFETY: `ptr` is valid (type invariant).
+        unsafe { bindings::skb_transport_offset(self.ptr.as_ptr()) }
+    }
+
+    /// Copies `out.len()` bytes at `offset` from `data` into `out`, first
+    /// pulling them into the linear area. `EINVAL` when the packet is
+    /// shorter. Copying, not borrowing, keeps no pointer across a pull that
+    /// may move the buffer.
+    pub(crate) fn read(&mut self, offset: usize, out: &mut [u8]) -> Result {
+        let end = offset.checked_add(out.len()).ok_or(EINVAL)?;
+        let end = u32::try_from(end).map_err(|_| EINVAL)?;
+        let skb = self.ptr.as_ptr();
+        // SAFETY: `skb` is valid and ours (type invariant).
+        if !unsafe { bindings::pskb_may_pull(skb, end) } {
+            return Err(EINVAL);
+        }
+        // SAFETY: `pskb_may_pull` made `end` bytes from `data` linear.
+        unsafe {
+            core::ptr::copy_nonoverlapping((*skb).data.add(offset), out.as_mut_ptr(), out.len())
+        };
+        Ok(())
+    }
+
+    /// Runs `f` with the transport header set `offset` bytes from `data`,
+    /// then restores it.
+    pub(crate) fn with_transport_header<R>(&mut self, offset: c_int, f: impl FnOnce(&mut Self) -> R) -> R {
+        let saved = self.transport_offset();
+        // SAFETY: `ptr` is valid and ours (type invariant); the header
+        // offset is only recorded here, not dereferenced.
+        unsafe { bindings::skb_set_transport_header(self.ptr.as_ptr(), offset) };
+        let r = f(self);
+        // SAFETY: as above.
+        unsafe { bindings::skb_set_transport_header(self.ptr.as_ptr(), saved) };
+        r
+    }
+
+    /// Hands an ICMP error about this quoted packet to the error handler of
+    /// IPv4 protocol `proto`; `ENOENT` when it has none or it declines.
+    /// Runs under RCU (ICMP error processing is in softirq context).
+    pub(crate) fn inet_proto_err(&mut self, proto: u8, info: u32) -> Result {
+        let _rcu = kernel::sync::rcu::read_lock();
+        // SAFETY: reading the protocol table under RCU.
+        let p = unsafe { bindings::fou_rs_inet_proto(proto) };
+        if p.is_null() {
+            return Err(ENOENT);
+        }
+        // SAFETY: `p` is a registered protocol, valid under `_rcu`.
+        let Some(handler) = (unsafe { (*p).err_handler }) else {
+            return Err(ENOENT);
+        };
+        // SAFETY: the handler takes the ICMP error's packet, which is ours.
+        if unsafe { handler(self.ptr.as_ptr(), info) } == 0 {
+            Ok(())
+        } else {
+            Err(ENOENT)
+        }
+    }
+
     /// Frees the packet: the end of a packet that is dropped.
     pub(super) fn drop_packet(self) {
         // SAFETY: `ptr` is valid and the caller gave its packet to us to
