@@ -17,7 +17,7 @@ endif
 export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all module setup kernel check demo clean
+.PHONY: all module setup kernel check check-kasan demo clean
 
 all: module
 
@@ -33,6 +33,11 @@ kernel: setup
 
 check: setup
 	$(ROOT)/tests/run
+
+# The same suite on a clang-built kernel with KASAN (its own cache key).
+check-kasan: setup
+	FOU_CHECK_FRAGMENTS="rust-tools/kernel.config rust-tools/debug.config rust-tools/kasan.config" \
+	FOU_KMAKE_ARGS=LLVM=-19 $(ROOT)/tests/run
 
 demo: setup
 	$(MAKE) -C $(ROOT) module

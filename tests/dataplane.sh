@@ -58,10 +58,10 @@ seed_cleanup
 # --- Every tunnel type over FOU, both ways, with traffic. ------------------
 # iperf3_ok FROM TO_ADDR: a short iperf3 TCP transfer completes.
 iperf3_ok() {
-	ip netns exec "$1" iperf3 -c "$2" -n 1M
+	ip netns exec "$1" iperf3 -c "$2" -n 512K
 }
 
-# xfer_ok FROM TO_NS TO_ADDR: 1 MiB of random bytes sent over TCP arrives
+# xfer_ok FROM TO_NS TO_ADDR: 512 KiB of random bytes sent over TCP arrives
 # complete and unchanged (iperf3's own byte counts stop at its end-of-test
 # message, which can overtake data still in flight under emulation).
 xfer_ok() {
@@ -70,7 +70,7 @@ xfer_ok() {
 	rx=$(mktemp)
 	c="TCP:$addr:5001"
 	case "$addr" in *:*) l=TCP6-LISTEN c="TCP6:[$addr]:5001" ;; esac
-	head -c 1048576 /dev/urandom >"$tx"
+	head -c 524288 /dev/urandom >"$tx"
 	ip netns exec "$to" timeout 60 socat -u "$l:5001,reuseaddr" "OPEN:$rx,creat,trunc" &
 	sleep 1
 	ip netns exec "$from" timeout 60 socat -u "OPEN:$tx" "$c" || return 1
@@ -112,8 +112,8 @@ tunnel_case() {
 	check "$name: ping h2 -> h1" ip netns exec h2 $ping -c 2 -W 3 $a1
 	check "$name: iperf3 TCP h1 -> h2" iperf3_ok h1 $a2
 	check "$name: iperf3 TCP h2 -> h1" iperf3_ok h2 $a1
-	check "$name: 1 MiB over TCP h1 -> h2 arrives intact" xfer_ok h1 h2 $a2
-	check "$name: 1 MiB over TCP h2 -> h1 arrives intact" xfer_ok h2 h1 $a1
+	check "$name: 512 KiB over TCP h1 -> h2 arrives intact" xfer_ok h1 h2 $a2
+	check "$name: 512 KiB over TCP h2 -> h1 arrives intact" xfer_ok h2 h1 $a1
 	pkill -x iperf3
 	seed_cleanup
 }
