@@ -21,9 +21,8 @@ seed_gretap
 # --- The seed's packet. --------------------------------------------------
 cap=$(mktemp)
 cap2=$(mktemp)
-ip netns exec h2 timeout 20 tcpdump -i veth2 udp -xx -n -c 1 -l >"$cap" 2>/dev/null &
-ip netns exec h2 timeout 20 tcpdump -i my-gre -xx -n -c 1 -l >"$cap2" 2>/dev/null &
-sleep 2
+capture h2 veth2 udp "$cap"
+capture h2 my-gre "" "$cap2"
 # (arping exits 1: nobody answers 192.168.123.123, as in the seed.)
 check_match "arping -I my-gre 192.168.123.123 -c 1 sends one probe" "Sent 1 probes" \
 	sh -c 'ip netns exec h1 arping -I my-gre 192.168.123.123 -c 1; true' 
@@ -46,8 +45,18 @@ check_field inner_type 2054 "inner ethertype 0x0806"
 check_field arp_tpa 192.168.123.123 "ARP target 192.168.123.123"
 check_match "the receiver's my-gre shows the decapsulated ARP request" \
 	"ARP, Request who-has 192.168.123.123" cat "$cap2"
-check_match "and it is byte-identical to the inner frame sent" "ffff ffff ffff" cat "$cap2"
-rm -f "$cap" "$cap2"
+# The frame on my-gre is the underlay packet's payload after the outer
+# Ethernet (14), IPv4 (20), UDP (8) and GRE (4) headers.
+check "and it is byte-identical to the inner frame on the wire" python3 -c '
+import sys
+sys.argv = ["decode.py"]
+exec(open("decode.py").read().split("def mac(")[0])
+outer = hexbytes(open("'"$cap"'").read())
+inner = hexbytes(open("'"$cap2"'").read())
+print("inner frame on the wire:", outer[46:].hex())
+print("frame on my-gre:        ", inner.hex())
+sys.exit(0 if inner and outer[46:] == inner else 1)'
+rm -f "$cap" "$cap2" "$cap.err" "$cap2.err"
 
 ip -n h1 addr add 192.168.123.1/24 dev my-gre
 ip -n h2 addr add 192.168.123.2/24 dev my-gre
