@@ -4,8 +4,9 @@
 //!
 //! Replaces the kernel's C modules `fou.ko` and `fou6.ko` (net/ipv4/fou_core.c,
 //! net/ipv6/fou6.c): one module serving the generic netlink family `fou`, the
-//! in-kernel UDP sockets of the ports, and (to come) the decapsulation and the
-//! tunnel encap ops.
+//! in-kernel UDP sockets of the ports that decapsulate, and the `encap fou`
+//! ops that IP tunnels encapsulate with. GUE decapsulation and encapsulation,
+//! the IPv6 encap ops and GRO are not implemented yet.
 
 use kernel::prelude::*;
 
@@ -33,7 +34,8 @@ struct FouRs {
     /// `encap fou` for IP tunnels: unregistered first, waiting for packets
     /// in flight, so tunnels stop using fou-rs cleanly.
     encap_fou: net::encap::EncapRegistration,
-    /// The `fou` family: unregistered first, so no request runs after.
+    /// The `fou` family: unregistered next, waiting for running requests,
+    /// so none runs after.
     #[pin]
     family: net::genl::Registration<netlink::Fou>,
     /// The ports of every namespace: released when this is unregistered.
