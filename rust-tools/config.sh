@@ -23,7 +23,7 @@
 : "${LIBCLANG_PATH:=/usr/lib/llvm-$FOU_LLVM/lib}"
 export LIBCLANG_PATH
 
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-${HOME:-/root}/.cargo}/bin:$PATH"
 
 fou_die() {
 	echo "fou-rs: error: $*" >&2
