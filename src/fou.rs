@@ -4,9 +4,10 @@
 //!
 //! Replaces the kernel's C modules `fou.ko` and `fou6.ko` (net/ipv4/fou_core.c,
 //! net/ipv6/fou6.c): one module serving the generic netlink family `fou`, the
-//! in-kernel UDP sockets of the ports that decapsulate, and the `encap fou`
-//! ops that IP tunnels encapsulate with. GUE decapsulation and encapsulation,
-//! the IPv6 encap ops and GRO are not implemented yet.
+//! in-kernel UDP sockets of the ports that decapsulate (FOU and GUE, over
+//! IPv4 and IPv6), and the `encap fou` and `encap gue` ops that IPv4 and
+//! IPv6 tunnels encapsulate with. GRO is not implemented yet: packets of
+//! FOU and GUE ports are received one by one.
 
 use kernel::prelude::*;
 
@@ -31,8 +32,10 @@ module! {
 /// The loaded module: its registrations, in teardown order (as `fou_fini`).
 #[pin_data(PinnedDrop)]
 struct FouRs {
-    /// `encap fou` for IP tunnels: unregistered first, waiting for packets
-    /// in flight, so tunnels stop using fou-rs cleanly.
+    /// `encap gue` for IPv4 and IPv6 tunnels: unregistered first, waiting
+    /// for packets in flight, so tunnels stop using fou-rs cleanly.
+    encap_gue: net::encap::EncapRegistration,
+    /// `encap fou`, likewise.
     encap_fou: net::encap::EncapRegistration,
     /// The `fou` family: unregistered next, waiting for running requests,
     /// so none runs after.
@@ -45,20 +48,24 @@ struct FouRs {
     rcu: net::rcu::RcuBarrier,
 }
 
-/// The ops table of `encap fou`.
+/// The ops tables of `encap fou`.
 static FOU_ENCAP_OPS: net::encap::OpsTable = net::encap::OpsTable::new::<fou_tx::FouEncap>();
+/// The ops tables of `encap gue`.
+static GUE_ENCAP_OPS: net::encap::OpsTable = net::encap::OpsTable::new::<fou_tx::GueEncap>();
 
 impl kernel::InPlaceModule for FouRs {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        // Fields initialize in the order written: pernet, then the family.
+        // Fields initialize in the order written: pernet, the family, then
+        // the encap ops.
         try_pin_init!(FouRs {
             pernet <- net::netns::PernetRegistration::register(),
             family <- net::genl::Registration::register(module),
             encap_fou: net::encap::EncapRegistration::register(&FOU_ENCAP_OPS, net::encap::Slot::Fou)?,
+            encap_gue: net::encap::EncapRegistration::register(&GUE_ENCAP_OPS, net::encap::Slot::Gue)?,
             rcu: net::rcu::RcuBarrier,
         })
         .pin_chain(|_| {
-            pr_info!("Foo-over-UDP and GUE in Rust: genl family fou, FOU receive, encap fou (GUE not yet)\n");
+            pr_info!("Foo-over-UDP and GUE in Rust: genl family fou, FOU and GUE receive, encap fou and gue (IPv4 and IPv6 tunnels)\n");
             Ok(())
         })
     }

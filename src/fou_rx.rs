@@ -1,36 +1,92 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! FOU receive: decapsulation on a port's socket.
+//! FOU and GUE receive: decapsulation on a port's socket.
 //!
-//! Mirrors `fou_udp_recv` and `fou_recv_pull` in net/ipv4/fou_core.c.
+//! Mirrors `fou_udp_recv`, `gue_udp_recv`, `gue_remcsum` and `fou_recv_pull`
+//! in net/ipv4/fou_core.c. The GUE header is copied out of the packet and
+//! parsed by [`crate::gue`]; no pointer into the packet outlives a pull.
 
 use crate::config::{
     Encap, //
     PortConfig,
 };
-use crate::fou_tx::UDP_HLEN;
-use crate::net::skb::SkBuff;
+use crate::fou_tx::{
+    IPPROTO_IPIP, //
+    IPPROTO_IPV6,
+    UDP_HLEN,
+};
+use crate::gue::{
+    self, //
+    Gue,
+    GUE_HLEN,
+};
+use crate::net::skb::{
+    RemCsum, //
+    SkBuff,
+};
 use crate::net::udp_tunnel::{
     Receiver, //
     Verdict,
 };
+use kernel::prelude::*;
+
+impl PortConfig {
+    /// Decapsulates a GUE packet (`gue_udp_recv`); returns the inner IP
+    /// protocol. Errors mean the packet is dropped: undefined versions,
+    /// a version 1 packet that is not IPv4 or IPv6, truncated headers,
+    /// unknown flags, a remote checksum option outside the packet, control
+    /// messages (not supported, as in C) and inner protocol 0.
+    fn receive_gue(&self, skb: &mut SkBuff<'_>) -> Result<u8> {
+        let mut word = [0u8; GUE_HLEN];
+        skb.read(UDP_HLEN, &mut word)?;
+        let (control, optlen, proto_ctype, flags) = match gue::parse(&word)? {
+            // Version 1: a bare IPv4 or IPv6 packet after the UDP header.
+            Gue::V1 { ip_version } => {
+                // CAST: `UDP_HLEN` is 8.
+                skb.pull_encap(self.key.family, UDP_HLEN as u16, None)?;
+                return Ok(if ip_version == 4 { IPPROTO_IPIP } else { IPPROTO_IPV6 });
+            }
+            Gue::V0 {
+                control,
+                optlen,
+                proto_ctype,
+                flags,
+            } => (control, optlen, proto_ctype, flags),
+        };
+        let mut buf = [0u8; gue::MAX_OPTLEN];
+        let opts = buf.get_mut(..optlen).ok_or(EINVAL)?;
+        skb.read(UDP_HLEN + GUE_HLEN, opts)?;
+        let options = gue::validate_flags(flags, opts)?;
+        if control || proto_ctype == 0 {
+            return Err(EINVAL);
+        }
+        let remcsum = options.remcsum.map(|(start, offset)| RemCsum {
+            start,
+            offset,
+            nopartial: self.remcsum_nopartial,
+        });
+        // CAST: at most 8 + 4 + 124 bytes.
+        let hlen = (UDP_HLEN + GUE_HLEN + optlen) as u16;
+        skb.pull_encap(self.key.family, hlen, remcsum)?;
+        Ok(proto_ctype)
+    }
+}
 
 impl Receiver for PortConfig {
     fn receive(&self, skb: &mut SkBuff<'_>) -> Verdict {
-        match self.encap {
+        let proto = match self.encap {
             // FOU direct: the UDP payload is the inner packet. Strip the UDP
             // header and let the IP layer hand the rest to `ipproto`, which
             // validates it like any packet of that protocol.
             Encap::Direct { ipproto } => {
                 // CAST: `UDP_HLEN` is 8.
-                match skb.pull_encap(self.key.family, UDP_HLEN as u16) {
-                    Ok(()) => Verdict::Resubmit(ipproto),
-                    Err(_) => Verdict::Drop,
-                }
+                skb.pull_encap(self.key.family, UDP_HLEN as u16, None).map(|()| ipproto)
             }
-            // GUE decapsulation is not implemented yet: its packets are
-            // dropped rather than handed to UDP.
-            Encap::Gue => Verdict::Drop,
+            Encap::Gue => self.receive_gue(skb),
+        };
+        match proto {
+            Ok(p) => Verdict::Resubmit(p),
+            Err(_) => Verdict::Drop,
         }
     }
 }

@@ -1,22 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! FOU transmit: the UDP header in front of a tunnel's packets.
+//! FOU and GUE transmit: the UDP (and GUE) header in front of a tunnel's
+//! packets, for IPv4 and IPv6 tunnels, and the ICMP errors that come back.
 //!
-//! Mirrors `fou_encap_hlen`, `fou_build_header` and `fou_build_udp` in
-//! net/ipv4/fou_core.c.
+//! Mirrors `fou_encap_hlen`, `gue_encap_hlen`, `fou_build_header`,
+//! `gue_build_header`, `__gue_build_header`, `fou_build_udp` and `gue_err`
+//! in net/ipv4/fou_core.c, and their IPv6 twins in net/ipv6/fou6.c.
 
-use crate::net::encap::{
-    EncapOps, //
-    EncapParams,
-    Flow4,
-};
 use crate::gue::{
     self, //
     Gue,
     GUE_HLEN,
 };
+use crate::net::encap::{
+    EncapOps, //
+    EncapParams,
+    Flow,
+};
 use crate::net::errno::eopnotsupp;
-use crate::net::skb::SkBuff;
+use crate::net::skb::{
+    IcmpError, //
+    SkBuff,
+};
 use kernel::prelude::*;
 
 /// The size of a UDP header.
@@ -26,10 +31,10 @@ const IPPROTO_UDP: u8 = 17;
 /// `IPPROTO_UDPLITE`.
 const IPPROTO_UDPLITE: u8 = 136;
 /// `IPPROTO_IPIP`.
-const IPPROTO_IPIP: u8 = 4;
+pub(crate) const IPPROTO_IPIP: u8 = 4;
 /// `IPPROTO_IPV6`.
-const IPPROTO_IPV6: u8 = 41;
-/// The size of an ICMP header.
+pub(crate) const IPPROTO_IPV6: u8 = 41;
+/// The size of an ICMP header, and of an ICMPv6 header.
 const ICMP_HLEN: c_int = 8;
 
 /// A UDP header from `sport` to `dport` over `len` bytes (header included),
@@ -47,25 +52,31 @@ pub(crate) fn udp_header(sport: u16, dport: u16, len: u32) -> [u8; UDP_HLEN] {
     h
 }
 
-/// Pushes the UDP header and sets its checksum (`fou_build_udp`); returns
-/// the outer protocol.
-fn push_udp(skb: &mut SkBuff<'_>, e: &EncapParams, fl: &Flow4, sport: u16) -> u8 {
+/// The source port: fixed, or for `encap-sport auto` from the flow hash,
+/// taken before anything is pushed (`__fou_build_header`).
+fn sport(skb: &SkBuff<'_>, e: &EncapParams) -> u16 {
+    e.sport.unwrap_or_else(|| skb.flow_src_port())
+}
+
+/// Pushes the UDP header and sets its checksum (`fou_build_udp`,
+/// `fou6_build_udp`); returns the outer protocol.
+fn push_udp(skb: &mut SkBuff<'_>, e: &EncapParams, flow: &Flow, sport: u16) -> u8 {
     // CAST: `UDP_HLEN` is 8.
     let len = skb.len() + UDP_HLEN as u32;
     skb.push_transport_header(&udp_header(sport, e.dport, len));
-    skb.udp_set_csum(!e.csum, fl.saddr, fl.daddr);
+    skb.udp_set_csum(!e.csum, flow);
     IPPROTO_UDP
 }
 
-/// Handles an ICMP error quoting a FOU or GUE packet (`gue_err`): finds
-/// the inner protocol from the bytes after the quoted UDP header and hands
-/// the error to that protocol's handler, so that PMTU exceptions reach the
-/// inner tunnel.
+/// Handles an ICMP or ICMPv6 error quoting a FOU or GUE packet (`gue_err`,
+/// `gue6_err`): finds the inner protocol from the bytes after the quoted
+/// UDP header and hands the error to that protocol's handler, so that PMTU
+/// exceptions reach the inner tunnel.
 ///
 /// Every byte is pulled before it is read and copied out (upstream read
 /// the GUE header outside the linear area); an inner UDP or UDP-Lite is
 /// refused (upstream recursed without bound on it).
-pub(crate) fn gue_err(skb: &mut SkBuff<'_>, info: u32) -> Result {
+pub(crate) fn gue_err(skb: &mut SkBuff<'_>, err: &IcmpError<'_>) -> Result {
     let toff = usize::try_from(skb.transport_offset()).map_err(|_| EINVAL)?;
     let mut hdr = [0u8; UDP_HLEN + GUE_HLEN];
     skb.read(toff, &mut hdr)?;
@@ -79,7 +90,7 @@ pub(crate) fn gue_err(skb: &mut SkBuff<'_>, info: u32) -> Result {
             flags,
             ..
         } => {
-            let mut buf = [0u8; 124];
+            let mut buf = [0u8; gue::MAX_OPTLEN];
             let opts = buf.get_mut(..optlen).ok_or(EINVAL)?;
             skb.read(toff + UDP_HLEN + GUE_HLEN, opts)?;
             gue::validate_flags(flags, opts)?;
@@ -91,10 +102,10 @@ pub(crate) fn gue_err(skb: &mut SkBuff<'_>, info: u32) -> Result {
     };
     // The inner protocol's handler expects the ICMP header as transport
     // header.
-    skb.with_transport_header(-ICMP_HLEN, |skb| skb.inet_proto_err(proto, info))
+    skb.with_transport_header(-ICMP_HLEN, |skb| skb.proto_err(proto, err))
 }
 
-/// The `encap fou` encapsulation.
+/// The `encap fou` encapsulation: a UDP header.
 pub(crate) struct FouEncap;
 
 impl EncapOps for FouEncap {
@@ -102,15 +113,50 @@ impl EncapOps for FouEncap {
         UDP_HLEN
     }
 
-    fn build_header(skb: &mut SkBuff<'_>, e: &EncapParams, _protocol: u8, fl: &Flow4) -> Result<u8> {
-        skb.handle_udp_tunnel_offloads(e.csum)?;
-        // `encap-sport auto`: the flow hash picks the port, before the push.
-        let sport = e.sport.unwrap_or_else(|| skb.flow_src_port());
-        Ok(push_udp(skb, e, fl, sport))
+    fn build_header(skb: &mut SkBuff<'_>, e: &EncapParams, _protocol: u8, flow: &Flow) -> Result<u8> {
+        skb.handle_udp_tunnel_offloads(e.csum, false)?;
+        let sport = sport(skb, e);
+        Ok(push_udp(skb, e, flow, sport))
     }
 
-    fn err(skb: &mut SkBuff<'_>, info: u32) -> Result {
-        gue_err(skb, info)
+    fn err(skb: &mut SkBuff<'_>, err: &IcmpError<'_>) -> Result {
+        gue_err(skb, err)
+    }
+}
+
+/// The `encap gue` encapsulation: a UDP header and a version 0 GUE header,
+/// with the remote checksum offload option for `encap-remcsum` packets
+/// whose checksum is left to offload.
+pub(crate) struct GueEncap;
+
+impl EncapOps for GueEncap {
+    fn hlen(e: &EncapParams) -> usize {
+        UDP_HLEN + gue::tx_hlen(e.remcsum)
+    }
+
+    fn build_header(skb: &mut SkBuff<'_>, e: &EncapParams, protocol: u8, flow: &Flow) -> Result<u8> {
+        let remcsum = e.remcsum && skb.csum_partial();
+        skb.handle_udp_tunnel_offloads(e.csum, remcsum)?;
+        let sport = sport(skb, e);
+        let option = if remcsum {
+            // Relative to the inner packet, which starts at `data`; a
+            // checksum that starts before it cannot be described.
+            let (start, offset) = skb.csum_start_offset();
+            let start = u16::try_from(start).map_err(|_| EINVAL)?;
+            Some((start, start.checked_add(offset).ok_or(EINVAL)?))
+        } else {
+            None
+        };
+        let (h, n) = gue::build(protocol, option);
+        skb.push_transport_header(&h[..n]);
+        if remcsum && !skb.is_gso() {
+            skb.csum_none();
+        }
+        Ok(push_udp(skb, e, flow, sport))
+    }
+
+    fn err(skb: &mut SkBuff<'_>, err: &IcmpError<'_>) -> Result {
+        gue_err(skb, err)
     }
 }
 
@@ -141,5 +187,19 @@ mod tests {
             remcsum: false,
         };
         assert_eq!(FouEncap::hlen(&e), 8);
+    }
+
+    #[test]
+    fn gue_reserves_its_options_only_with_remcsum() {
+        let mut e = EncapParams {
+            sport: None,
+            dport: 5555,
+            csum: false,
+            remcsum: false,
+        };
+        // `gue_encap_hlen`: UDP + GUE, plus private flags and the option.
+        assert_eq!(GueEncap::hlen(&e), 12);
+        e.remcsum = true;
+        assert_eq!(GueEncap::hlen(&e), 20);
     }
 }

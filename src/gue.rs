@@ -12,6 +12,12 @@ use kernel::prelude::*;
 
 /// The size of the fixed GUE header.
 pub(crate) const GUE_HLEN: usize = 4;
+/// The most option bytes a version 0 header can announce (`hlen` is 5 bits
+/// of 32-bit words).
+pub(crate) const MAX_OPTLEN: usize = 31 * 4;
+/// The longest header fou-rs sends: the fixed header, the private flags and
+/// the remote checksum offload option.
+pub(crate) const MAX_TX_HLEN: usize = GUE_HLEN + LEN_PRIV + PLEN_REMCSUM;
 /// Standard flag: private flags follow in the options.
 const FLAG_PRIV: u16 = 1 << 0;
 /// Length of the private flags word.
@@ -121,6 +127,35 @@ pub(crate) fn validate_flags(flags: u16, opts: &[u8]) -> Result<GueOptions, GueE
     Ok(out)
 }
 
+/// The bytes of a GUE header to send (`__gue_build_header`): version 0,
+/// data, inner protocol `proto`; with `remcsum` = (start, offset) from the
+/// inner packet, the private flags word and the remote checksum offload
+/// option. Returns the buffer and how many of its bytes are the header.
+pub(crate) fn build(proto: u8, remcsum: Option<(u16, u16)>) -> ([u8; MAX_TX_HLEN], usize) {
+    let mut h = [0u8; MAX_TX_HLEN];
+    h[1] = proto;
+    let Some((start, offset)) = remcsum else {
+        return (h, GUE_HLEN);
+    };
+    // CAST: the options are 8 bytes, 2 words.
+    h[0] = ((LEN_PRIV + PLEN_REMCSUM) / 4) as u8;
+    h[2..4].copy_from_slice(&FLAG_PRIV.to_be_bytes());
+    h[4..8].copy_from_slice(&PFLAG_REMCSUM.to_be_bytes());
+    h[8..10].copy_from_slice(&start.to_be_bytes());
+    h[10..12].copy_from_slice(&offset.to_be_bytes());
+    (h, MAX_TX_HLEN)
+}
+
+/// The header length `build` produces with or without remote checksum
+/// offload (`gue_encap_hlen` without the UDP header).
+pub(crate) fn tx_hlen(remcsum: bool) -> usize {
+    if remcsum {
+        MAX_TX_HLEN
+    } else {
+        GUE_HLEN
+    }
+}
+
 #[kunit_tests(fou_rs_gue)]
 mod tests {
     use super::*;
@@ -179,6 +214,31 @@ mod tests {
         assert_eq!(validate_flags(FLAG_PRIV, &[0, 0, 0]), Err(GueError::Flags));
         assert_eq!(validate_flags(FLAG_PRIV, &[0, 0, 0, 0]), Ok(GueOptions::default()));
         assert_eq!(validate_flags(FLAG_PRIV, &[0, 0, 0, 1]), Err(GueError::Flags));
+    }
+
+    #[test]
+    fn built_headers_parse_back() {
+        let (h, n) = build(47, None);
+        assert_eq!(&h[..n], &[0, 47, 0, 0]);
+        assert_eq!(n, tx_hlen(false));
+        let (h, n) = build(4, Some((20, 26)));
+        assert_eq!(&h[..n], &[2, 4, 0, 1, 0x80, 0, 0, 0, 0, 20, 0, 26]);
+        assert_eq!(n, tx_hlen(true));
+        assert_eq!(
+            parse(&h[..n]),
+            Ok(Gue::V0 {
+                control: false,
+                optlen: 8,
+                proto_ctype: 4,
+                flags: FLAG_PRIV
+            })
+        );
+        assert_eq!(
+            validate_flags(FLAG_PRIV, &h[GUE_HLEN..n]),
+            Ok(GueOptions {
+                remcsum: Some((20, 26))
+            })
+        );
     }
 
     #[test]

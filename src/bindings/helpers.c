@@ -17,6 +17,13 @@ void fou_rs_sk_alloc_atomic(struct sock *sk) { sk->sk_allocation = GFP_ATOMIC; }
 __be16 fou_rs_flow_src_port(struct sk_buff *skb) { return udp_flow_src_port(dev_net(skb->dev), skb, 0, 0, false); }
 
 const struct net_protocol *fou_rs_inet_proto(u8 proto) { return rcu_dereference(inet_protos[proto]); }
+const struct inet6_protocol *fou_rs_inet6_proto(u8 proto) { return rcu_dereference(inet6_protos[proto]); }
+
+/* Bit fields and the csum_start/csum_offset union of sk_buff. */
+bool fou_rs_skb_csum_partial(const struct sk_buff *skb) { return skb->ip_summed == CHECKSUM_PARTIAL; }
+u16 fou_rs_skb_csum_offset(const struct sk_buff *skb) { return skb->csum_offset; }
+void fou_rs_skb_csum_none(struct sk_buff *skb) { skb->ip_summed = CHECKSUM_NONE; skb->encapsulation = 0; }
+bool fou_rs_skb_remcsum_offload(const struct sk_buff *skb) { return skb->remcsum_offload; }
 
 #define FOU_RS_SIZE(type) { "sizeof(" #type ")", sizeof(type) }
 #define FOU_RS_OFF(type, field) { "offsetof(" #type ", " #field ")", offsetof(type, field) }
@@ -57,5 +64,8 @@ const struct fou_rs_layout fou_rs_c_layout[] = {
 	FOU_RS_OFF(struct flowi4, daddr),
 	FOU_RS_OFF(struct net_protocol, err_handler),
 	FOU_RS_SIZE(struct ip_tunnel_encap),
+	FOU_RS_OFF(struct flowi6, saddr),
+	FOU_RS_OFF(struct flowi6, daddr),
+	FOU_RS_OFF(struct inet6_protocol, err_handler),
 	{ NULL, 0 },
 };

@@ -50,4 +50,21 @@ struct net_protocol;
 /* rcu_dereference(inet_protos[proto]): the handler of an IPv4 protocol. */
 const struct net_protocol *fou_rs_inet_proto(u8 proto);
 
+struct inet6_protocol;
+
+/* rcu_dereference(inet6_protos[proto]): the handler of an IPv6 protocol. */
+const struct inet6_protocol *fou_rs_inet6_proto(u8 proto);
+
+/* skb->ip_summed == CHECKSUM_PARTIAL (a bit field). */
+bool fou_rs_skb_csum_partial(const struct sk_buff *skb);
+
+/* skb->csum_offset (in a union with skb->csum). */
+u16 fou_rs_skb_csum_offset(const struct sk_buff *skb);
+
+/* skb->ip_summed = CHECKSUM_NONE; skb->encapsulation = 0 (bit fields). */
+void fou_rs_skb_csum_none(struct sk_buff *skb);
+
+/* skb->remcsum_offload (a bit field): GRO already did remote checksum. */
+bool fou_rs_skb_remcsum_offload(const struct sk_buff *skb);
+
 #endif

@@ -144,6 +144,12 @@ mod tests {
             offset_of!(net_protocol, err_handler),
         ),
         ("sizeof(struct ip_tunnel_encap)", size_of::<ip_tunnel_encap>()),
+        ("offsetof(struct flowi6, saddr)", offset_of!(flowi6, saddr)),
+        ("offsetof(struct flowi6, daddr)", offset_of!(flowi6, daddr)),
+        (
+            "offsetof(struct inet6_protocol, err_handler)",
+            offset_of!(inet6_protocol, err_handler),
+        ),
     ];
 
     /// Returns entry `i` of the C layout table: its name and value.

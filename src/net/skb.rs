@@ -7,6 +7,7 @@
 
 use crate::bindings;
 use crate::config::Family;
+use crate::net::encap::Flow;
 use core::{
     marker::PhantomData, //
     ptr::NonNull,
@@ -15,6 +16,44 @@ use kernel::{
     error::to_result, //
     prelude::*,
 };
+
+/// An ICMP or ICMPv6 error being handled: what the inner protocol's error
+/// handler needs besides the packet.
+pub(crate) enum IcmpError<'a> {
+    /// An ICMP error (`net_protocol::err_handler`).
+    V4 {
+        /// The `info` of the error (the next-hop MTU of "fragmentation
+        /// needed").
+        info: u32,
+    },
+    /// An ICMPv6 error (`inet6_protocol::err_handler`).
+    V6 {
+        /// The IPv6 control block of the error's packet, passed through.
+        opt: *mut bindings::inet6_skb_parm,
+        /// ICMPv6 type.
+        type_: u8,
+        /// ICMPv6 code.
+        code: u8,
+        /// Offset of the quoted transport header, passed through.
+        offset: c_int,
+        /// The `info` of the error, network order.
+        info: u32,
+        /// `opt` is lent for the handler call only.
+        _p: PhantomData<&'a mut bindings::inet6_skb_parm>,
+    },
+}
+
+/// A remote checksum offload option of a received GUE header: the inner
+/// checksum to complete, relative to the inner packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RemCsum {
+    /// Where the checksummed data starts.
+    pub(crate) start: u16,
+    /// Where the checksum field is.
+    pub(crate) offset: u16,
+    /// Complete the checksum now instead of leaving it partial.
+    pub(crate) nopartial: bool,
+}
 
 /// A packet the stack lends for the duration of a callback.
 ///
@@ -55,21 +94,24 @@ impl<'a> SkBuff<'a> {
     }
 
     /// Removes `hlen` bytes of encapsulation in front of the inner packet
-    /// (`fou_recv_pull`): shortens the outer IP header's length field,
-    /// pulls the bytes, updates a CHECKSUM_COMPLETE sum, makes the inner
-    /// packet the transport header and clears the encapsulation offload
-    /// state.
+    /// (`fou_recv_pull`, and the end of `gue_udp_recv`): shortens the outer
+    /// IP header's length field, updates a CHECKSUM_COMPLETE sum, applies a
+    /// remote checksum offload option (`gue_remcsum`), pulls the bytes,
+    /// makes the inner packet the transport header and clears the
+    /// encapsulation offload state.
     ///
     /// `EINVAL` when the linear area or the outer length is shorter than
-    /// `hlen`; the packet is then unchanged.
-    pub(crate) fn pull_encap(&mut self, outer: Family, hlen: u16) -> Result {
+    /// `hlen`, or the remote checksum option points past the packet; the
+    /// caller then drops the packet.
+    pub(crate) fn pull_encap(&mut self, outer: Family, hlen: u16, remcsum: Option<RemCsum>) -> Result {
         if self.headlen() < u32::from(hlen) {
             return Err(EINVAL);
         }
         let skb = self.ptr.as_ptr();
         // SAFETY: `skb` is valid and ours (type invariant); it was received
         // over `outer`, so its network header is an IPv4 or IPv6 header of
-        // that family, in the linear area (the IP layer pulled it).
+        // that family, in the linear area (the IP layer pulled it); `hlen`
+        // bytes from `data` are linear (checked above).
         unsafe {
             match outer {
                 Family::Inet => {
@@ -83,28 +125,104 @@ impl<'a> SkBuff<'a> {
                     (*ip6h).payload_len = len.checked_sub(hlen).ok_or(EINVAL)?.to_be();
                 }
             }
-            let start = bindings::__skb_pull(skb, u32::from(hlen));
-            // The pulled bytes start `hlen` before the new data pointer.
-            bindings::skb_postpull_rcsum(
-                skb,
-                start.cast::<u8>().sub(usize::from(hlen)).cast(),
-                u32::from(hlen),
-            );
+            bindings::skb_postpull_rcsum(skb, (*skb).data.cast(), u32::from(hlen));
+        }
+        if let Some(r) = remcsum {
+            self.remcsum_process(hlen, r)?;
+        }
+        // SAFETY: `hlen` bytes are still linear: the pull for the remote
+        // checksum, if any, only made more bytes linear.
+        unsafe {
+            bindings::__skb_pull(skb, u32::from(hlen));
             bindings::skb_reset_transport_header(skb);
             to_result(bindings::iptunnel_pull_offloads(skb))
         }
     }
 
+    /// Completes or records the remote checksum of the inner packet that
+    /// starts `hlen` bytes from `data` (`gue_remcsum`), unless GRO already
+    /// did.
+    fn remcsum_process(&mut self, hlen: u16, r: RemCsum) -> Result {
+        let skb = self.ptr.as_ptr();
+        // SAFETY: `skb` is valid (type invariant).
+        if unsafe { bindings::fou_rs_skb_remcsum_offload(skb) } {
+            return Ok(());
+        }
+        // The checksum field, and the data before `start`, must be in the
+        // packet (and linear).
+        let need = u32::from(hlen) + u32::from(r.start).max(u32::from(r.offset) + 2);
+        // SAFETY: `skb` is valid and ours.
+        if !unsafe { bindings::pskb_may_pull(skb, need) } {
+            return Err(EINVAL);
+        }
+        // SAFETY: `need` bytes from `data` are linear, which covers the
+        // inner packet's first `start` bytes and its checksum field at
+        // `offset`: all that `skb_remcsum_process` reads and writes. The
+        // pointer is derived after the pull.
+        unsafe {
+            let inner = (*skb).data.add(usize::from(hlen));
+            bindings::skb_remcsum_process(
+                skb,
+                inner.cast(),
+                c_int::from(r.start),
+                c_int::from(r.offset),
+                r.nopartial,
+            );
+        }
+        Ok(())
+    }
+
+    /// Whether the packet waits for a checksum to be filled in
+    /// (CHECKSUM_PARTIAL).
+    pub(crate) fn csum_partial(&self) -> bool {
+        // SAFETY: `ptr` is valid (type invariant).
+        unsafe { bindings::fou_rs_skb_csum_partial(self.ptr.as_ptr()) }
+    }
+
+    /// For a CHECKSUM_PARTIAL packet: where the checksummed data starts,
+    /// from `data` (negative when before it), and the checksum field's
+    /// offset from there.
+    pub(crate) fn csum_start_offset(&self) -> (c_int, u16) {
+        let skb = self.ptr.as_ptr();
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe {
+            (
+                bindings::skb_checksum_start_offset(skb),
+                bindings::fou_rs_skb_csum_offset(skb),
+            )
+        }
+    }
+
+    /// Whether the packet is a GSO super-packet.
+    pub(crate) fn is_gso(&self) -> bool {
+        // SAFETY: `ptr` is valid (type invariant).
+        unsafe { bindings::skb_is_gso(self.ptr.as_ptr()) }
+    }
+
+    /// Leaves the inner checksum to the receiver (remote checksum offload
+    /// of a packet that is not GSO): no checksum offload state on the way
+    /// out.
+    pub(crate) fn csum_none(&mut self) {
+        // SAFETY: `ptr` is valid and ours (type invariant).
+        unsafe { bindings::fou_rs_skb_csum_none(self.ptr.as_ptr()) }
+    }
+
     /// Prepares the offload state of a packet about to be encapsulated in
     /// UDP (`iptunnel_handle_offloads`), the GSO type telling whether the
     /// outer UDP checksum is computed.
-    pub(crate) fn handle_udp_tunnel_offloads(&mut self, csum: bool) -> Result {
-        let gso = if csum {
+    ///
+    /// `remcsum` adds `SKB_GSO_TUNNEL_REMCSUM`: segments carry a remote
+    /// checksum offload option instead of an inner checksum.
+    pub(crate) fn handle_udp_tunnel_offloads(&mut self, csum: bool, remcsum: bool) -> Result {
+        let mut gso = if csum {
             bindings::SKB_GSO_UDP_TUNNEL_CSUM
         } else {
             bindings::SKB_GSO_UDP_TUNNEL
         };
-        // CAST: the `SKB_GSO_*` bits fit in an int (bit 11 at most here).
+        if remcsum {
+            gso |= bindings::SKB_GSO_TUNNEL_REMCSUM;
+        }
+        // CAST: the `SKB_GSO_*` bits fit in an int (bit 13 at most here).
         let gso = gso as c_int;
         // SAFETY: `ptr` is valid and ours (type invariant).
         to_result(unsafe { bindings::iptunnel_handle_offloads(self.ptr.as_ptr(), gso) })
@@ -135,16 +253,29 @@ impl<'a> SkBuff<'a> {
     }
 
     /// Sets the checksum of the UDP header at the transport header
-    /// (`udp_set_csum`): none when `nocheck`, else computed or offloaded
-    /// over the IPv4 pseudo-header `saddr` -> `daddr` (network order).
-    pub(crate) fn udp_set_csum(&mut self, nocheck: bool, saddr: u32, daddr: u32) {
+    /// (`udp_set_csum`, `udp6_set_csum`): none when `nocheck`, else
+    /// computed or offloaded over the pseudo-header of `flow`.
+    pub(crate) fn udp_set_csum(&mut self, nocheck: bool, flow: &Flow) {
         let len = self.len();
-        // CAST: `udp_set_csum` takes the length as an int; packets are far
+        // CAST: the functions take the length as an int; packets are far
         // below 2 GiB.
         let len = len as c_int;
-        // SAFETY: `ptr` is valid and ours, with a UDP header at its
-        // transport header (pushed by the caller).
-        unsafe { bindings::udp_set_csum(nocheck, self.ptr.as_ptr(), saddr, daddr, len) };
+        let skb = self.ptr.as_ptr();
+        match *flow {
+            // SAFETY: `skb` is valid and ours, with a UDP header at its
+            // transport header (pushed by the caller).
+            Flow::V4 { saddr, daddr } => unsafe { bindings::udp_set_csum(nocheck, skb, saddr, daddr, len) },
+            Flow::V6 { saddr, daddr } => {
+                let s = bindings::in6_addr {
+                    in6_u: bindings::in6_addr__bindgen_ty_1 { u6_addr8: saddr },
+                };
+                let d = bindings::in6_addr {
+                    in6_u: bindings::in6_addr__bindgen_ty_1 { u6_addr8: daddr },
+                };
+                // SAFETY: as above; the addresses are read during the call.
+                unsafe { bindings::udp6_set_csum(nocheck, skb, &s, &d, len) }
+            }
+        }
     }
 
     /// The offset of the transport header from `data` (may be negative).
@@ -185,22 +316,46 @@ impl<'a> SkBuff<'a> {
         r
     }
 
-    /// Hands an ICMP error about this quoted packet to the error handler of
-    /// IPv4 protocol `proto`; `ENOENT` when it has none or it declines.
-    /// Runs under RCU (ICMP error processing is in softirq context).
-    pub(crate) fn inet_proto_err(&mut self, proto: u8, info: u32) -> Result {
+    /// Hands an ICMP or ICMPv6 error about this quoted packet to the error
+    /// handler of IP protocol `proto` of the error's family; `ENOENT` when
+    /// it has none or it declines. Runs under RCU (ICMP error processing is
+    /// in softirq context).
+    pub(crate) fn proto_err(&mut self, proto: u8, err: &IcmpError<'_>) -> Result {
         let _rcu = kernel::sync::rcu::read_lock();
-        // SAFETY: reading the protocol table under RCU.
-        let p = unsafe { bindings::fou_rs_inet_proto(proto) };
-        if p.is_null() {
-            return Err(ENOENT);
-        }
-        // SAFETY: `p` is a registered protocol, valid under `_rcu`.
-        let Some(handler) = (unsafe { (*p).err_handler }) else {
-            return Err(ENOENT);
+        let skb = self.ptr.as_ptr();
+        let ret = match *err {
+            IcmpError::V4 { info } => {
+                // SAFETY: reading the protocol table under RCU.
+                let p = unsafe { bindings::fou_rs_inet_proto(proto) };
+                // SAFETY: a non-NULL entry is a registered protocol, valid
+                // under `_rcu`.
+                match unsafe { p.as_ref() }.and_then(|p| p.err_handler) {
+                    // SAFETY: the handler takes the ICMP error's packet,
+                    // which is ours for the call.
+                    Some(h) => unsafe { h(skb, info) },
+                    None => return Err(ENOENT),
+                }
+            }
+            IcmpError::V6 {
+                opt,
+                type_,
+                code,
+                offset,
+                info,
+                ..
+            } => {
+                // SAFETY: reading the protocol table under RCU.
+                let p = unsafe { bindings::fou_rs_inet6_proto(proto) };
+                // SAFETY: as above.
+                match unsafe { p.as_ref() }.and_then(|p| p.err_handler) {
+                    // SAFETY: the handler takes the ICMPv6 error's packet and
+                    // the arguments our own handler received with it.
+                    Some(h) => unsafe { h(skb, opt, type_, code, offset, info) },
+                    None => return Err(ENOENT),
+                }
+            }
         };
-        // SAFETY: the handler takes the ICMP error's packet, which is ours.
-        if unsafe { handler(self.ptr.as_ptr(), info) } == 0 {
+        if ret == 0 {
             Ok(())
         } else {
             Err(ENOENT)

@@ -161,7 +161,7 @@ impl<T: Receiver> Drop for TunnelSocket<T> {
 /// lets it decapsulate.
 ///
 /// Returns `-proto` to resubmit the packet to IP protocol `proto`, or 0 when
-/// the packet was freed. A packet that races with the port's deletion (its
+/// the packet was dropped (freed and counted in the socket's drops). A packet that races with the port's deletion (its
 /// `sk_user_data` already cleared) is dropped, never handed to a freed port.
 unsafe extern "C" fn encap_rcv<T: Receiver>(sk: *mut bindings::sock, skb: *mut bindings::sk_buff) -> c_int {
     let _rcu = kernel::sync::rcu::read_lock();
@@ -183,6 +183,10 @@ unsafe extern "C" fn encap_rcv<T: Receiver>(sk: *mut bindings::sock, skb: *mut b
     match verdict {
         Verdict::Resubmit(proto) => -c_int::from(proto),
         Verdict::Drop => {
+            // Counted where `ss -uam` (skmem `d`) and /proc/net/udp show
+            // the socket's drops.
+            // SAFETY: `sk` is valid during the call.
+            unsafe { bindings::sk_drops_inc(sk) };
             skb.drop_packet();
             0
         }
