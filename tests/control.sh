@@ -6,10 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 
 SRC=$KDIR/source
-ynl() {
-	python3 "$SRC/tools/net/ynl/pyynl/cli.py" \
-		--spec "$SRC/Documentation/netlink/specs/fou.yaml" "$@"
-}
 show() { ip fou show | sort; }
 
 unload_fou_rs

@@ -5,7 +5,8 @@
 Reads tcpdump's hex dump on standard input (Ethernet, IPv4, UDP, GRE, inner
 Ethernet, ARP or IPv4/IPv6) and prints each layer the way the seed slides
 annotate the capture. With --json, prints the decoded fields instead, for
-tests.
+tests; with --gue-json, the GUE header after an IPv4 or IPv6 outer UDP
+header.
 """
 import json
 import re
@@ -79,10 +80,32 @@ def decode(p):
     return f, layers
 
 
+def gue(p):
+    """The GUE header fields of an Ethernet/IP/UDP/GUE packet."""
+    et = struct.unpack("!H", p[12:14])[0]
+    o = 14 + ((p[14] & 0xf) * 4 if et == 0x0800 else 40)
+    o += 8
+    w = p[o:o + 4]
+    f = {"version": w[0] >> 6}
+    if f["version"] != 0:
+        f["inner_version"] = w[0] >> 4
+        return f
+    f.update(hlen=w[0] & 0x1f, proto=w[1], flags=struct.unpack("!H", w[2:4])[0], control=(w[0] >> 5) & 1)
+    opts = p[o + 4:o + 4 + 4 * f["hlen"]]
+    if f["flags"] & 1 and len(opts) >= 4:
+        f["pflags"] = struct.unpack("!I", opts[0:4])[0]
+        if f["pflags"] & (1 << 31) and len(opts) >= 8:
+            f["csum_start"], f["csum_offset"] = struct.unpack("!HH", opts[4:8])
+    return f
+
+
 def main():
     p = hexbytes(sys.stdin.read())
     if not p:
         sys.exit("decode.py: no packet in the input")
+    if "--gue-json" in sys.argv:
+        print(json.dumps(gue(p)))
+        return
     f, layers = decode(p)
     if "--json" in sys.argv:
         print(json.dumps(f))

@@ -72,3 +72,10 @@ unload_fou_rs() {
 		rmmod fou_rs
 	fi
 }
+
+# ynl ARGS...: the kernel's YNL CLI on the `fou` family (from the Linux
+# source the test kernel was built from).
+ynl() {
+	python3 "$KDIR/source/tools/net/ynl/pyynl/cli.py" \
+		--spec "$KDIR/source/Documentation/netlink/specs/fou.yaml" "$@"
+}

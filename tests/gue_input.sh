@@ -1,0 +1,109 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Crafted input: malformed GUE datagrams (each dropped and counted), GUE
+# version 1 delivery, and ICMP/ICMPv6 errors quoting FOU and GUE packets
+# (handled by the inner tunnel, or refused: inner UDP/UDP-Lite, truncated
+# quotes). The guest log must stay clean (tests/run checks it).
+cd "$(dirname "$0")"
+. ./lib.sh
+. ./seed_env.sh
+H1_6=fc00::1
+H2_6=fc00::2
+
+unload_fou_rs
+seed_cleanup
+modprobe fou_rs
+seed_underlay
+ip -n h1 addr add $H1_6/64 dev veth1 nodad
+ip -n h2 addr add $H2_6/64 dev veth2 nodad
+
+# drops NS PORT: the drop counter of the UDP socket on PORT (/proc/net/udp
+# and udp6, last column).
+drops() {
+	local hex
+	hex=$(printf '%04X' "$2")
+	ip netns exec "$1" cat /proc/net/udp /proc/net/udp6 |
+		awk -v p=":$hex" '$2 ~ p"$" { print $NF }' | head -1
+}
+
+# --- Malformed GUE headers: every one dropped and counted. ----------------
+for fam in 4 6; do
+	if [ $fam = 4 ]; then dst=$H2 opt=""; else dst=$H2_6 opt="-6"; fi
+	ip -n h2 fou add port 5555 gue $opt
+	before=$(drops h2 5555)
+	sent=$(ip netns exec h1 python3 gue_input.py hostile "$dst" 5555 | awk '{ print $2 }')
+	sleep 1
+	after=$(drops h2 5555)
+	if [ -n "$sent" ] && [ -n "$after" ] && [ $((after - before)) -eq "$sent" ]; then
+		ok "IPv$fam GUE port: $sent malformed GUE datagrams, each dropped and counted"
+	else
+		not_ok "IPv$fam GUE port: malformed GUE datagrams, each dropped and counted" \
+			"sent '$sent', socket drops before '$before' after '$after'"
+	fi
+	ip -n h2 fou del port 5555 $opt
+done
+
+# --- GUE version 1: a bare IPv4 packet after UDP goes to IPIP. ------------
+ip -n h2 fou add port 5555 gue
+ip -n h2 link add t0 type ipip local $H2 remote $H1
+ip -n h2 link set t0 up
+ip -n h2 addr add 192.168.9.2/24 dev t0
+out=$(mktemp)
+ip netns exec h2 timeout 10 socat -u UDP-RECV:7000 "OPEN:$out,creat,trunc" &
+sleep 1
+ip netns exec h1 python3 gue_input.py v1 $H2 5555 192.168.9.1 192.168.9.2
+sleep 1
+kill %1 2>/dev/null
+wait
+check_match "a GUE version 1 datagram's IPv4 packet reaches its UDP socket through ipip" \
+	"gue version 1" cat "$out"
+rm -f "$out"
+ip -n h2 link del t0
+ip -n h2 fou del port 5555
+
+# --- ICMP errors quoting FOU and GUE packets. -----------------------------
+# In h1, a tunnel that sends to h2's port 5555, and h1's own ports (UDP
+# hands ICMP errors to the encap ops only while some encapsulation socket
+# exists); errors about the tunnel's packets come back to h1. An error the
+# encap ops' handler passes to a tunnel that accepts it is not counted in
+# InErrors; one it refuses is.
+icmp_errors() {
+	ip netns exec h1 awk -v f="$1" '
+		$1 == "Icmp:" && !n { for (i = 1; i <= NF; i++) if ($i == "InErrors") c = i; n = 1; next }
+		$1 == "Icmp:" && n && f == 4 { print $c }
+		$1 == "Icmp6InErrors" && f == 6 { print $2 }' /proc/net/snmp /proc/net/snmp6
+}
+# icmp_case FAMILY KIND EXPECTED_INCREASE WHAT
+icmp_case() {
+	local fam=$1 kind=$2 want=$3 what=$4 src=$H1 dst=$H2 before after
+	[ "$fam" = 6 ] && src=$H1_6 dst=$H2_6
+	before=$(icmp_errors "$fam")
+	ip netns exec h2 python3 gue_input.py icmp $src $dst 5555 "$kind"
+	sleep 0.5
+	after=$(icmp_errors "$fam")
+	if [ -n "$after" ] && [ $((after - before)) -eq "$want" ]; then
+		ok "$what"
+	else
+		not_ok "$what" "IPv$fam ICMP InErrors before '$before' after '$after', expected +$want"
+	fi
+}
+ip -n h1 fou add port 5555 ipproto 4
+ip -n h1 fou add port 5555 ipproto 4 -6
+ip -n h1 link add t4 type ipip local $H1 remote $H2 encap fou encap-sport auto encap-dport 5555
+ip -n h1 link add t6 type ip6tnl mode ipip6 local $H1_6 remote $H2_6 encap fou \
+	encap-sport auto encap-dport 5555 encap-udp6-csum
+ip -n h1 link set t4 up
+ip -n h1 link set t6 up
+for fam in 4 6; do
+	icmp_case $fam ipip 0 "IPv$fam: ICMP error quoting a FOU ipip packet reaches the ipip tunnel"
+	icmp_case $fam gue-ipip 0 "IPv$fam: ICMP error quoting a GUE ipip packet reaches the ipip tunnel"
+	icmp_case $fam gue-udp 1 "IPv$fam: ICMP error quoting GUE with inner UDP is refused (no recursion)"
+	icmp_case $fam gue-udplite 1 "IPv$fam: ICMP error quoting GUE with inner UDP-Lite is refused"
+	icmp_case $fam truncated 1 "IPv$fam: ICMP error quoting 2 bytes after UDP is refused"
+	icmp_case $fam truncated-opts 1 "IPv$fam: ICMP error quoting cut GUE options is refused"
+done
+check_match "the IPv4 error set a PMTU exception towards the peer" "mtu 1300" \
+	ip -n h1 route get $H2
+seed_cleanup
+unload_fou_rs
+done_testing
