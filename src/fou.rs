@@ -6,8 +6,9 @@
 //! net/ipv6/fou6.c): one module serving the generic netlink family `fou`, the
 //! in-kernel UDP sockets of the ports that decapsulate (FOU and GUE, over
 //! IPv4 and IPv6), and the `encap fou` and `encap gue` ops that IPv4 and
-//! IPv6 tunnels encapsulate with. GRO is not implemented yet: packets of
-//! FOU and GUE ports are received one by one.
+//! IPv6 tunnels encapsulate with. GRO aggregates FOU and GUE streams
+//! (GUE packets with a remote checksum offload option excepted: those are
+//! received one by one).
 
 use kernel::prelude::*;
 
@@ -65,7 +66,7 @@ impl kernel::InPlaceModule for FouRs {
             rcu: net::rcu::RcuBarrier,
         })
         .pin_chain(|_| {
-            pr_info!("Foo-over-UDP and GUE in Rust: genl family fou, FOU and GUE receive, encap fou and gue (IPv4 and IPv6 tunnels)\n");
+            pr_info!("Foo-over-UDP and GUE in Rust: genl family fou, FOU and GUE receive with GRO, encap fou and gue (IPv4 and IPv6 tunnels)\n");
             Ok(())
         })
     }

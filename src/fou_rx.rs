@@ -2,12 +2,19 @@
 
 //! FOU and GUE receive: decapsulation on a port's socket.
 //!
-//! Mirrors `fou_udp_recv`, `gue_udp_recv`, `gue_remcsum` and `fou_recv_pull`
-//! in net/ipv4/fou_core.c. The GUE header is copied out of the packet and
-//! parsed by [`crate::gue`]; no pointer into the packet outlives a pull.
+//! Mirrors `fou_udp_recv`, `gue_udp_recv`, `gue_remcsum`, `fou_recv_pull`
+//! and the GRO steps `fou_gro_receive`, `gue_gro_receive`,
+//! `fou_gro_complete`, `gue_gro_complete` in net/ipv4/fou_core.c. The GUE
+//! header is copied out of the packet and parsed by [`crate::gue`]; no
+//! pointer into the packet outlives a pull.
+//!
+//! GRO aggregates GUE packets that carry a remote checksum offload option
+//! only in the C module (`gue_gro_remcsum`); fou-rs receives those one by
+//! one, completing the checksum in `receive`.
 
 use crate::config::{
     Encap, //
+    Family,
     PortConfig,
 };
 use crate::fou_tx::{
@@ -19,6 +26,11 @@ use crate::gue::{
     self, //
     Gue,
     GUE_HLEN,
+};
+use crate::net::gro::{
+    GroComplete, //
+    GroPacket,
+    GroVerdict,
 };
 use crate::net::skb::{
     RemCsum, //
@@ -44,7 +56,7 @@ impl PortConfig {
             Gue::V1 { ip_version } => {
                 // CAST: `UDP_HLEN` is 8.
                 skb.pull_encap(self.key.family, UDP_HLEN as u16, None)?;
-                return Ok(if ip_version == 4 { IPPROTO_IPIP } else { IPPROTO_IPV6 });
+                return Ok(v1_proto(ip_version));
             }
             Gue::V0 {
                 control,
@@ -72,7 +84,80 @@ impl PortConfig {
     }
 }
 
+/// The inner protocol of a GUE version 1 packet.
+fn v1_proto(ip_version: u8) -> u8 {
+    if ip_version == 4 {
+        IPPROTO_IPIP
+    } else {
+        IPPROTO_IPV6
+    }
+}
+
+/// GRO's receive step for a GUE packet (`gue_gro_receive`): the inner
+/// protocol, after consuming the GUE header; `None` to flush (malformed,
+/// control, remote checksum offload).
+fn gue_gro_receive(gro: &mut GroPacket<'_>) -> Option<u8> {
+    let mut buf = [0u8; GUE_HLEN + gue::MAX_OPTLEN];
+    gro.read(&mut buf[..GUE_HLEN]).ok()?;
+    match gue::parse(&buf[..GUE_HLEN]).ok()? {
+        // Version 1: the inner IP header follows directly; nothing to pull.
+        Gue::V1 { ip_version } => Some(v1_proto(ip_version)),
+        Gue::V0 { control: true, .. } => None,
+        Gue::V0 {
+            optlen,
+            proto_ctype,
+            flags,
+            ..
+        } => {
+            let hdr = buf.get_mut(..GUE_HLEN + optlen)?;
+            gro.read(hdr).ok()?;
+            let options = gue::validate_flags(flags, &hdr[GUE_HLEN..]).ok()?;
+            if options.remcsum.is_some() {
+                return None;
+            }
+            gro.pull_header(hdr);
+            Some(proto_ctype)
+        }
+    }
+}
+
+/// GRO's completion step for a GUE packet (`gue_gro_complete`).
+fn gue_gro_complete(gro: &GroComplete<'_>) -> Option<(u8, usize)> {
+    let mut word = [0u8; GUE_HLEN];
+    gro.read(&mut word).ok()?;
+    match gue::parse(&word).ok()? {
+        Gue::V1 { ip_version } => Some((v1_proto(ip_version), 0)),
+        Gue::V0 {
+            optlen,
+            proto_ctype,
+            ..
+        } => Some((proto_ctype, GUE_HLEN + optlen)),
+    }
+}
+
 impl Receiver for PortConfig {
+    fn family(&self) -> Family {
+        self.key.family
+    }
+
+    fn gro_receive(&self, gro: &mut GroPacket<'_>) -> GroVerdict {
+        let proto = match self.encap {
+            Encap::Direct { ipproto } => Some(ipproto),
+            Encap::Gue => gue_gro_receive(gro),
+        };
+        match proto {
+            Some(p) => GroVerdict::Inner(p),
+            None => GroVerdict::Flush,
+        }
+    }
+
+    fn gro_complete(&self, gro: &GroComplete<'_>) -> Option<(u8, usize)> {
+        match self.encap {
+            Encap::Direct { ipproto } => Some((ipproto, 0)),
+            Encap::Gue => gue_gro_complete(gro),
+        }
+    }
+
     fn receive(&self, skb: &mut SkBuff<'_>) -> Verdict {
         let proto = match self.encap {
             // FOU direct: the UDP payload is the inner packet. Strip the UDP

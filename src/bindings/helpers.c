@@ -25,6 +25,15 @@ u16 fou_rs_skb_csum_offset(const struct sk_buff *skb) { return skb->csum_offset;
 void fou_rs_skb_csum_none(struct sk_buff *skb) { skb->ip_summed = CHECKSUM_NONE; skb->encapsulation = 0; }
 bool fou_rs_skb_remcsum_offload(const struct sk_buff *skb) { return skb->remcsum_offload; }
 
+/* GRO: NAPI_GRO_CB() fields (bit fields of a macro-cast control block), the
+ * offload tables, and list_for_each_entry over the held packets. */
+void fou_rs_gro_mark_fou(struct sk_buff *skb) { NAPI_GRO_CB(skb)->encap_mark = 0; NAPI_GRO_CB(skb)->is_fou = 1; }
+void fou_rs_gro_flush(struct sk_buff *skb) { NAPI_GRO_CB(skb)->flush |= 1; }
+bool fou_rs_gro_same_flow(const struct sk_buff *p) { return NAPI_GRO_CB(p)->same_flow; }
+void fou_rs_gro_other_flow(struct sk_buff *p) { NAPI_GRO_CB(p)->same_flow = 0; }
+const struct net_offload *fou_rs_gro_offload(bool ipv6, u8 proto) { return rcu_dereference((ipv6 ? inet6_offloads : inet_offloads)[proto]); }
+struct sk_buff *fou_rs_gro_next(struct list_head *head, struct sk_buff *p) { struct list_head *n = p ? p->list.next : head->next; return n == head ? NULL : list_entry(n, struct sk_buff, list); }
+
 #define FOU_RS_SIZE(type) { "sizeof(" #type ")", sizeof(type) }
 #define FOU_RS_OFF(type, field) { "offsetof(" #type ", " #field ")", offsetof(type, field) }
 
@@ -67,5 +76,8 @@ const struct fou_rs_layout fou_rs_c_layout[] = {
 	FOU_RS_OFF(struct flowi6, saddr),
 	FOU_RS_OFF(struct flowi6, daddr),
 	FOU_RS_OFF(struct inet6_protocol, err_handler),
+	FOU_RS_OFF(struct net_offload, callbacks.gro_receive),
+	FOU_RS_OFF(struct net_offload, callbacks.gro_complete),
+	FOU_RS_OFF(struct udp_tunnel_sock_cfg, gro_receive),
 	{ NULL, 0 },
 };

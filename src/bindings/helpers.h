@@ -67,4 +67,25 @@ void fou_rs_skb_csum_none(struct sk_buff *skb);
 /* skb->remcsum_offload (a bit field): GRO already did remote checksum. */
 bool fou_rs_skb_remcsum_offload(const struct sk_buff *skb);
 
+struct list_head;
+struct net_offload;
+
+/* NAPI_GRO_CB(skb)->encap_mark = 0, ->is_fou = 1: the packet's outer
+ * encapsulation header was consumed by FOU/GUE. */
+void fou_rs_gro_mark_fou(struct sk_buff *skb);
+
+/* NAPI_GRO_CB(skb)->flush |= 1: do not hold the packet for aggregation. */
+void fou_rs_gro_flush(struct sk_buff *skb);
+
+/* NAPI_GRO_CB(p)->same_flow, and clearing it. */
+bool fou_rs_gro_same_flow(const struct sk_buff *p);
+void fou_rs_gro_other_flow(struct sk_buff *p);
+
+/* rcu_dereference(inet_offloads[proto]) or inet6_offloads[proto]. */
+const struct net_offload *fou_rs_gro_offload(bool ipv6, u8 proto);
+
+/* list_for_each_entry(p, head, list) one step: the packet after p (the
+ * first for NULL), NULL at the end. */
+struct sk_buff *fou_rs_gro_next(struct list_head *head, struct sk_buff *p);
+
 #endif

@@ -150,6 +150,18 @@ mod tests {
             "offsetof(struct inet6_protocol, err_handler)",
             offset_of!(inet6_protocol, err_handler),
         ),
+        (
+            "offsetof(struct net_offload, callbacks.gro_receive)",
+            offset_of!(net_offload, callbacks.gro_receive),
+        ),
+        (
+            "offsetof(struct net_offload, callbacks.gro_complete)",
+            offset_of!(net_offload, callbacks.gro_complete),
+        ),
+        (
+            "offsetof(struct udp_tunnel_sock_cfg, gro_receive)",
+            offset_of!(udp_tunnel_sock_cfg, gro_receive),
+        ),
     ];
 
     /// Returns entry `i` of the C layout table: its name and value.

@@ -26,3 +26,8 @@ pub(crate) fn eaddrinuse() -> Error {
 pub(crate) fn eopnotsupp() -> Error {
     err(bindings::EOPNOTSUPP)
 }
+
+/// Function not implemented (an inner protocol without GRO completion).
+pub(crate) fn enosys() -> Error {
+    err(bindings::ENOSYS)
+}

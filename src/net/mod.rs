@@ -8,6 +8,7 @@
 pub(crate) mod encap;
 pub(crate) mod errno;
 pub(crate) mod genl;
+pub(crate) mod gro;
 pub(crate) mod netns;
 pub(crate) mod rcu;
 pub(crate) mod udp_tunnel;

@@ -13,6 +13,12 @@ use crate::config::{
     Family,
     PortKey,
 };
+use crate::net::gro::{
+    self, //
+    GroComplete,
+    GroPacket,
+    GroVerdict,
+};
 use crate::net::netns::Net;
 use crate::net::rcu::RcuOwned;
 use crate::net::skb::SkBuff;
@@ -34,11 +40,23 @@ pub(crate) enum Verdict {
     Drop,
 }
 
-/// The receive side of a tunnel socket: decapsulates one datagram.
+/// The receive side of a tunnel socket: decapsulates one datagram, and
+/// takes part in GRO.
 pub(crate) trait Receiver: Send + Sync + 'static {
+    /// The socket's address family.
+    fn family(&self) -> Family;
+
     /// Decapsulates `skb`, whose data starts at its UDP header, received on
     /// the port configured as `self`. Runs in softirq context under RCU.
     fn receive(&self, skb: &mut SkBuff<'_>) -> Verdict;
+
+    /// GRO's receive step: consumes the encapsulation header after UDP
+    /// and names the inner protocol to aggregate under, or flushes.
+    fn gro_receive(&self, gro: &mut GroPacket<'_>) -> GroVerdict;
+
+    /// GRO's completion step: the inner protocol and the length of the
+    /// encapsulation header after UDP of an aggregated packet.
+    fn gro_complete(&self, gro: &GroComplete<'_>) -> Option<(u8, usize)>;
 }
 
 /// An open UDP tunnel socket carrying data `T` for its receive path.
@@ -126,6 +144,8 @@ impl<T: Receiver> TunnelSocket<T> {
             sk_user_data: data.as_ptr(),
             encap_type: 1,
             encap_rcv: Some(encap_rcv::<T>),
+            gro_receive: Some(gro_receive::<T>),
+            gro_complete: Some(gro_complete::<T>),
             ..Default::default()
         };
         // SAFETY: `sock` was just created and is ours; `tcfg` is complete;
@@ -170,15 +190,11 @@ unsafe extern "C" fn encap_rcv<T: Receiver>(sk: *mut bindings::sock, skb: *mut b
     let Some(mut skb) = (unsafe { SkBuff::from_raw(skb) }) else {
         return 0;
     };
-    // SAFETY: `sk` is valid during the call.
-    let data = unsafe { bindings::fou_rs_sk_user_data_rcu(sk) };
-    let verdict = if data.is_null() {
-        Verdict::Drop
-    } else {
-        // SAFETY: a non-NULL `sk_user_data` of this socket is the
-        // `RcuOwned<T>` of its `TunnelSocket` (set in `open`), read under
-        // `_rcu`, which began before any retirement of it.
-        unsafe { RcuOwned::<T>::from_rcu_ptr(data) }.receive(&mut skb)
+    // SAFETY: UDP calls `encap_rcv` with a socket set up by `open`; `_rcu`
+    // is held.
+    let verdict = match unsafe { receiver::<T>(sk) } {
+        Some(r) => r.receive(&mut skb),
+        None => Verdict::Drop,
     };
     match verdict {
         Verdict::Resubmit(proto) => -c_int::from(proto),
@@ -191,4 +207,56 @@ unsafe extern "C" fn encap_rcv<T: Receiver>(sk: *mut bindings::sock, skb: *mut b
             0
         }
     }
+}
+
+/// Reads the receiver of a tunnel socket under RCU (`fou_from_sock`).
+///
+/// # Safety
+///
+/// `sk` is a socket set up by [`TunnelSocket::open`] for `T` (or released
+/// since, then its `sk_user_data` is NULL), and the caller holds an RCU
+/// read lock for `'a`.
+unsafe fn receiver<'a, T: Receiver>(sk: *mut bindings::sock) -> Option<&'a T> {
+    // SAFETY: `sk` is valid during the callback.
+    let data = unsafe { bindings::fou_rs_sk_user_data_rcu(sk) };
+    if data.is_null() {
+        return None;
+    }
+    // SAFETY: a non-NULL `sk_user_data` of this socket is the `RcuOwned<T>`
+    // of its `TunnelSocket` (set in `open`), read under the caller's RCU
+    // lock, which began before any retirement of it.
+    Some(unsafe { RcuOwned::<T>::from_rcu_ptr(data) })
+}
+
+/// The socket's `gro_receive` (`fou_gro_receive`, `gue_gro_receive`). A
+/// packet racing with the port's deletion (`sk_user_data` already NULL,
+/// CVE-2024-46763 upstream) is flushed, not aggregated.
+unsafe extern "C" fn gro_receive<T: Receiver>(
+    sk: *mut bindings::sock,
+    head: *mut bindings::list_head,
+    skb: *mut bindings::sk_buff,
+) -> *mut bindings::sk_buff {
+    let _rcu = kernel::sync::rcu::read_lock();
+    // SAFETY: UDP's GRO calls this with a socket set up by `open`.
+    let Some(r) = (unsafe { receiver::<T>(sk) }) else {
+        // SAFETY: as below, with a receiver that always flushes.
+        return unsafe { gro::receive(head, skb, Family::Inet, |_| GroVerdict::Flush) };
+    };
+    // SAFETY: `head` and `skb` are those UDP's GRO passes, under RCU.
+    unsafe { gro::receive(head, skb, r.family(), |g| r.gro_receive(g)) }
+}
+
+/// The socket's `gro_complete` (`fou_gro_complete`, `gue_gro_complete`).
+unsafe extern "C" fn gro_complete<T: Receiver>(
+    sk: *mut bindings::sock,
+    skb: *mut bindings::sk_buff,
+    nhoff: c_int,
+) -> c_int {
+    let _rcu = kernel::sync::rcu::read_lock();
+    // SAFETY: UDP's GRO calls this with a socket set up by `open`.
+    let Some(r) = (unsafe { receiver::<T>(sk) }) else {
+        return ENOENT.to_errno();
+    };
+    // SAFETY: `skb` and `nhoff` are those UDP's GRO passes, under RCU.
+    unsafe { gro::complete(skb, nhoff, r.family(), |g| r.gro_complete(g)) }
 }

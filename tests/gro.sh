@@ -1,0 +1,116 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# GRO on FOU and GUE ports: a TCP stream through the tunnel is aggregated
+# on the receiver when the underlay device does GRO, and still flows when it
+# does not; a port without an inner offload (ipproto 253) is not held; port
+# deletion, namespace deletion and rmmod while aggregated traffic flows.
+cd "$(dirname "$0")"
+. ./lib.sh
+. ./seed_env.sh
+
+unload_fou_rs
+seed_cleanup
+modprobe fou_rs
+
+# setup ENCAP PORT_OPTS: ipip over ENCAP between h1 and h2 (192.168.7.1/2).
+# The sender's veth segments in software (no GSO passes through it), so
+# packets on the wire are MTU-sized; the receiver's veth does GRO only when
+# asked to.
+setup() {
+	seed_underlay
+	for h in h1 h2; do
+		local self=$H1 peer=$H2
+		[ $h = h2 ] && self=$H2 peer=$H1
+		ip -n $h fou add port 5555 $2
+		ip -n $h link add t0 type ipip local $self remote $peer encap "$1" \
+			encap-sport auto encap-dport 5555 encap-csum
+		ip -n $h link set t0 up
+	done
+	ip -n h1 addr add 192.168.7.1/24 dev t0
+	ip -n h2 addr add 192.168.7.2/24 dev t0
+	ip netns exec h1 ethtool -K veth1 tso off gso off tx-udp_tnl-segmentation off \
+		tx-udp_tnl-csum-segmentation off >/dev/null 2>&1
+	ip netns exec h2 iperf3 -s -D >/dev/null 2>&1
+}
+
+# stream GRO: with the receiver's GRO on|off, 4 MiB of TCP from h1 to h2;
+# prints "segments S packets P": TCP segments h1 sent, packets h2's tunnel
+# device received.
+stream() {
+	ip netns exec h2 ethtool -K veth2 gro "$1" >/dev/null
+	local segs0 rx0 segs1 rx1
+	segs0=$(ip netns exec h1 nstat -az TcpOutSegs | awk '/TcpOutSegs/ { print $2 }')
+	rx0=$(ip netns exec h2 cat /sys/class/net/t0/statistics/rx_packets)
+	ip netns exec h1 iperf3 -c 192.168.7.2 -n 4M >/dev/null || return 1
+	segs1=$(ip netns exec h1 nstat -az TcpOutSegs | awk '/TcpOutSegs/ { print $2 }')
+	rx1=$(ip netns exec h2 cat /sys/class/net/t0/statistics/rx_packets)
+	echo "segments $((segs1 - segs0)) packets $((rx1 - rx0))"
+}
+
+# gro_case ENCAP PORT_OPTS
+gro_case() {
+	local name="ipip over $1" out segs pkts
+	setup "$1" "$2"
+	out=$(stream off)
+	echo "# $name, GRO off: $out"
+	read -r _ segs _ pkts <<<"$out"
+	if [ -n "$pkts" ] && [ "$segs" -gt 1000 ] && [ $((pkts * 10)) -ge $((segs * 9)) ]; then
+		ok "$name, GRO off: the stream flows, one packet per segment"
+	else
+		not_ok "$name, GRO off: the stream flows, one packet per segment" "$out"
+	fi
+	out=$(stream on)
+	echo "# $name, GRO on: $out"
+	read -r _ segs _ pkts <<<"$out"
+	if [ -n "$pkts" ] && [ "$segs" -gt 1000 ] && [ $((pkts * 3)) -le "$segs" ]; then
+		ok "$name, GRO on: segments are aggregated (at most a third as many packets)"
+	else
+		not_ok "$name, GRO on: segments are aggregated" "$out"
+	fi
+	pkill -x iperf3
+	seed_cleanup
+}
+gro_case fou "ipproto 4"
+gro_case gue gue
+
+# A port whose inner protocol has no GRO offload: packets are not held.
+seed_underlay
+ip netns exec h2 ethtool -K veth2 gro on >/dev/null
+ip -n h2 fou add port 6000 ipproto 253
+check "datagrams to an ipproto 253 port with GRO on" ip netns exec h1 python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(2000):
+    s.sendto(bytes(200), ("'$H2'", 6000))
+'
+seed_cleanup
+
+# --- Teardown while aggregated traffic flows. ------------------------------
+for encap in fou gue; do
+	opts="ipproto 4"
+	[ $encap = gue ] && opts=gue
+	set -- $encap "$opts"
+	setup "$1" "$2"
+	ip netns exec h2 ethtool -K veth2 gro on >/dev/null
+	ip netns exec h1 iperf3 -c 192.168.7.2 -t 8 >/dev/null 2>&1 &
+	sleep 2
+	check "$1: ip fou del under a GRO stream" ip -n h2 fou del port 5555
+	sleep 1
+	check "$1: ip fou add again under the stream" ip -n h2 fou add port 5555 $2
+	sleep 1
+	check "$1: ip netns del of the receiver under the stream" ip netns del h2
+	wait
+	seed_cleanup
+	setup "$1" "$2"
+	ip netns exec h2 ethtool -K veth2 gro on >/dev/null
+	ip netns exec h1 iperf3 -c 192.168.7.2 -t 8 >/dev/null 2>&1 &
+	sleep 2
+	check "$1: rmmod fou_rs under a GRO stream" rmmod fou_rs
+	wait
+	pkill -x iperf3
+	seed_cleanup
+	check "$1: modprobe fou_rs again" modprobe fou_rs
+done
+
+unload_fou_rs
+done_testing
