@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # fou-rs: the two commands are `make check` (build everything, run every
-# test in a QEMU guest) and `make demo`. `make` alone builds fou_rs.ko.
+# test in a QEMU guest) and `make demo`. `make` alone builds fou_rs.ko;
+# `make stress` and `make check-kasan` are the long runs.
 #
 #   make KDIR=/lib/modules/$(uname -r)/build   build against your own kernel
 #   make KMAKE_ARGS=LLVM=-19                    for a clang-built kernel
@@ -17,7 +18,7 @@ endif
 export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all module setup kernel check check-kasan demo clean
+.PHONY: all module setup kernel check check-kasan stress demo clean
 
 all: module
 
@@ -38,6 +39,11 @@ check: setup
 check-kasan: setup
 	FOU_CHECK_FRAGMENTS="rust-tools/kernel.config rust-tools/debug.config rust-tools/kasan.config" \
 	FOU_KMAKE_ARGS=LLVM=-19 $(ROOT)/tests/run
+
+# tests/stress.sh at full scale on the debug kernel: 100,000 netlink
+# messages and datagrams, 100 teardown cycles each, 60 s of port churn.
+stress: setup
+	FOU_STRESS=full FOU_TESTS=stress.sh FOU_TEST_TIMEOUT=7000 FOU_VM_TIMEOUT=7200 $(ROOT)/tests/run
 
 demo: setup
 	$(MAKE) -C $(ROOT) module
