@@ -18,7 +18,7 @@ endif
 export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all module setup kernel check check-kasan stress demo clean
+.PHONY: all module setup kernel check check-kasan stress bench demo clean
 
 all: module
 
@@ -44,6 +44,11 @@ check-kasan: setup
 # messages and datagrams, 100 teardown cycles each, 60 s of port churn.
 stress: setup
 	FOU_STRESS=full FOU_TESTS=stress.sh FOU_TEST_TIMEOUT=7000 FOU_VM_TIMEOUT=7200 $(ROOT)/tests/run
+
+# fou_rs against the kernel's C FOU, same guest, same run: a table of
+# min/median/max and ratios (tests/bench.py; FOU_BENCH_REPS, _SECONDS).
+bench: setup
+	$(ROOT)/tests/bench-run
 
 demo: setup
 	$(MAKE) -C $(ROOT) module
