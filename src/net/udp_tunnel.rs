@@ -181,8 +181,9 @@ impl<T: Receiver> Drop for TunnelSocket<T> {
 /// lets it decapsulate.
 ///
 /// Returns `-proto` to resubmit the packet to IP protocol `proto`, or 0 when
-/// the packet was dropped (freed and counted in the socket's drops). A packet that races with the port's deletion (its
-/// `sk_user_data` already cleared) is dropped, never handed to a freed port.
+/// the packet was dropped (freed and counted in the socket's drops). A
+/// packet that races with the port's deletion (its `sk_user_data` already
+/// cleared) is dropped, never handed to a freed port.
 unsafe extern "C" fn encap_rcv<T: Receiver>(sk: *mut bindings::sock, skb: *mut bindings::sk_buff) -> c_int {
     let _rcu = kernel::sync::rcu::read_lock();
     // SAFETY: UDP calls `encap_rcv` with a valid socket and a packet it
