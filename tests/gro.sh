@@ -99,6 +99,8 @@ for encap in fou gue; do
 	check "$1: ip fou add again under the stream" ip -n h2 fou add port 5555 $2
 	sleep 1
 	check "$1: ip netns del of the receiver under the stream" ip netns del h2
+	# The client's path is gone: stop it rather than wait for TCP to give up.
+	pkill -x iperf3
 	wait
 	seed_cleanup
 	setup "$1" "$2"
@@ -106,8 +108,8 @@ for encap in fou gue; do
 	ip netns exec h1 iperf3 -c 192.168.7.2 -t 8 >/dev/null 2>&1 &
 	sleep 2
 	check "$1: rmmod fou_rs under a GRO stream" rmmod fou_rs
-	wait
 	pkill -x iperf3
+	wait
 	seed_cleanup
 	check "$1: modprobe fou_rs again" modprobe fou_rs
 done
