@@ -11,9 +11,9 @@ cd "$(dirname "$0")"
 . ./seed_env.sh
 
 if [ "${FOU_STRESS:-short}" = full ]; then
-	messages=100000 datagrams=100000 cycles=100 churn_s=60
+	messages=100000 datagrams=100000 cycles=100 churn_s=60 tmo=20000
 else
-	messages=3000 datagrams=3000 cycles=5 churn_s=10
+	messages=3000 datagrams=3000 cycles=5 churn_s=10 tmo=3000
 fi
 echo "# stress (${FOU_STRESS:-short}): $messages messages, $datagrams datagrams, $cycles cycles per teardown, ${churn_s} s of churn"
 
@@ -33,7 +33,7 @@ report() {
 
 # --- Netlink. ---------------------------------------------------------------
 report "netlink: $messages generated messages answered, nothing left behind" \
-	"$(timeout 3000 python3 stress.py netlink $messages 2>&1 | tail -1)"
+	"$(timeout $tmo python3 stress.py netlink $messages 2>&1 | tail -1)"
 
 # --- Control-plane churn. ---------------------------------------------------
 report "churn: two processes for ${churn_s} s, final ports match their successes" \
@@ -53,7 +53,7 @@ ip -n h2 fou add port 6000 ipproto 253
 ip -n h2 fou add port 6001 gue
 fou0=$(drops h2 6000) gue0=$(drops h2 6001)
 vdrop0=$(ip netns exec h2 cat /sys/class/net/veth2/statistics/rx_dropped)
-out=$(ip netns exec h1 timeout 3000 python3 stress.py packets $datagrams $H2 6000 6001)
+out=$(ip netns exec h1 timeout $tmo python3 stress.py packets $datagrams $H2 6000 6001)
 echo "$out" | grep -v '^expect' | sed 's/^/# /'
 read -r _ to_fou to_gue must_drop <<<"$(echo "$out" | grep '^expect')"
 sleep 2
