@@ -7,24 +7,11 @@
 cd "$(dirname "$0")"
 . ./lib.sh
 . ./seed_env.sh
-H1_6=fc00::1
-H2_6=fc00::2
 
 unload_fou_rs
 seed_cleanup
 modprobe fou_rs
-seed_underlay
-ip -n h1 addr add $H1_6/64 dev veth1 nodad
-ip -n h2 addr add $H2_6/64 dev veth2 nodad
-
-# drops NS PORT: the drop counter of the UDP socket on PORT (/proc/net/udp
-# and udp6, last column).
-drops() {
-	local hex
-	hex=$(printf '%04X' "$2")
-	ip netns exec "$1" cat /proc/net/udp /proc/net/udp6 |
-		awk -v p=":$hex" '$2 ~ p"$" { print $NF }' | head -1
-}
+seed_underlay6
 
 # --- Malformed GUE headers: every one dropped and counted. ----------------
 for fam in 4 6; do

@@ -5,6 +5,8 @@
 # inside the guest's own namespaces).
 H1=10.0.0.1
 H2=10.0.0.2
+H1_6=fc00::1
+H2_6=fc00::2
 
 # seed_underlay: two namespaces joined by veth, nothing else.
 seed_underlay() {
@@ -17,6 +19,20 @@ seed_underlay() {
 	ip -n h2 link set veth2 up
 	ip -n h1 link set lo up
 	ip -n h2 link set lo up
+}
+
+# seed_underlay6: seed_underlay with IPv6 addresses on the veth too.
+seed_underlay6() {
+	seed_underlay
+	ip -n h1 addr add $H1_6/64 dev veth1 nodad
+	ip -n h2 addr add $H2_6/64 dev veth2 nodad
+}
+
+# drops NS PORT: the drop counter of the UDP socket on PORT (/proc/net/udp
+# and udp6, last column).
+drops() {
+	ip netns exec "$1" cat /proc/net/udp /proc/net/udp6 |
+		awk -v p=":$(printf '%04X' "$2")" '$2 ~ p"$" { print $NF }' | head -1
 }
 
 # seed_gretap: the slides' configuration, on both sides, plus the mirror.

@@ -40,11 +40,6 @@ report "churn: two processes for ${churn_s} s, final ports match their successes
 	"$(timeout 600 python3 stress.py churn $churn_s 2>&1 | tail -1)"
 
 # --- Datagrams. -------------------------------------------------------------
-# drops NS PORT: the drop counter of the UDP socket on PORT.
-drops() {
-	ip netns exec "$1" cat /proc/net/udp /proc/net/udp6 |
-		awk -v p=":$(printf '%04X' "$2")" '$2 ~ p"$" { print $NF }' | head -1
-}
 seed_underlay
 seed_gretap
 ip -n h1 addr add 192.168.123.1/24 dev my-gre

@@ -7,19 +7,10 @@
 cd "$(dirname "$0")"
 . ./lib.sh
 . ./seed_env.sh
-H1_6=fc00::1
-H2_6=fc00::2
 
 unload_fou_rs
 seed_cleanup
 modprobe fou_rs
-
-# underlay: the seed's two namespaces, with IPv6 addresses on the veth too.
-underlay() {
-	seed_underlay
-	ip -n h1 addr add $H1_6/64 dev veth1 nodad
-	ip -n h2 addr add $H2_6/64 dev veth2 nodad
-}
 
 # iperf3_ok FROM TO_ADDR: a short iperf3 TCP transfer completes.
 iperf3_ok() {
@@ -48,7 +39,7 @@ tunnel_case() {
 	local outer=$1 kind=$2 encap=$3 port_opts=$4 h self peer a1 a2 inner=4
 	shift 4
 	local name="$kind $* over $encap ($port_opts), IPv$outer underlay"
-	underlay
+	seed_underlay6
 	for h in h1 h2; do
 		if [ "$outer" = 4 ]; then
 			self=$H1 peer=$H2
@@ -117,7 +108,7 @@ tunnel_case 6 ip6tnl gue "gue -6 nopartial" mode ip6ip6 encap-sport auto encap-u
 gue_wire() {
 	local cap
 	cap=$(mktemp)
-	underlay
+	seed_underlay6
 	for h in h1 h2; do
 		local self=$H1 peer=$H2
 		[ $h = h2 ] && self=$H2 peer=$H1
@@ -152,7 +143,7 @@ check_match "GUE without encap-remcsum: version 0, no options, proto 4, no flags
 	'"version": 0, "hlen": 0, "proto": 4, "flags": 0' echo "$fields"
 
 # --- Connected ports: local, peer, peer_port, dev. ------------------------
-underlay
+seed_underlay6
 ip -n h2 fou add port 5555 ipproto 4 local $H2 peer $H1 peer_port 4000 dev veth2
 ip -n h1 fou add port 4000 ipproto 4
 ip -n h1 link add t0 type ipip local $H1 remote $H2 encap fou encap-sport 4000 encap-dport 5555
@@ -169,7 +160,7 @@ check_fails "a connected port does not receive from another source port" "100% p
 	ip netns exec h1 ping -c 2 -W 1 192.168.7.2
 seed_cleanup
 
-underlay
+seed_underlay6
 ip -n h2 fou add port 5555 ipproto 4 -6 local $H2_6 peer $H1_6 peer_port 4000
 ip -n h1 fou add port 4000 ipproto 4 -6
 ip -n h1 link add t0 type ip6tnl mode ipip6 local $H1_6 remote $H2_6 encap fou encap-sport 4000 encap-dport 5555 encap-udp6-csum
