@@ -59,13 +59,23 @@ gro_case() {
 	else
 		not_ok "$name, GRO off: the stream flows, one packet per segment" "$out"
 	fi
-	out=$(stream on)
-	echo "# $name, GRO on: $out"
-	read -r _ segs _ pkts <<<"$out"
-	if [ -n "$pkts" ] && [ "$segs" -gt 1000 ] && [ $((pkts * 3)) -le "$segs" ]; then
-		ok "$name, GRO on: segments are aggregated (at most a third as many packets)"
+	# How many segments one NAPI poll finds queued depends on scheduling:
+	# under TCG 2,998 segments became 122 to 539 packets in runs here, and a
+	# CI run missed a threshold of a third for both encaps. So up to three
+	# streams; without gro_receive every one is one packet per segment.
+	local try tries=""
+	for try in 1 2 3; do
+		out=$(stream on)
+		echo "# $name, GRO on, stream $try: $out"
+		tries="$tries [$out]"
+		read -r _ segs _ pkts <<<"$out"
+		[ -n "$pkts" ] && [ "$segs" -gt 1000 ] && [ $((pkts * 4)) -le $((segs * 3)) ] && break
+		pkts=""
+	done
+	if [ -n "$pkts" ]; then
+		ok "$name, GRO on: segments are aggregated (at most 3/4 as many packets)"
 	else
-		not_ok "$name, GRO on: segments are aggregated" "$out"
+		not_ok "$name, GRO on: segments are aggregated" "$tries"
 	fi
 	pkill -x iperf3
 	seed_cleanup
