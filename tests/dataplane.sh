@@ -81,7 +81,7 @@ xfer_ok() {
 	case "$addr" in *:*) l=TCP6-LISTEN c="TCP6:[$addr]:5001" ;; esac
 	head -c 524288 /dev/urandom >"$tx"
 	ip netns exec "$to" timeout 60 socat -u "$l:5001,reuseaddr" "OPEN:$rx,creat,trunc" &
-	sleep 1
+	listening "$to" t 5001 || return 1
 	ip netns exec "$from" timeout 60 socat -u "OPEN:$tx" "$c" || return 1
 	wait
 	echo "sent $(stat -c %s "$tx") bytes, received $(stat -c %s "$rx")"
@@ -99,6 +99,8 @@ tunnel_case() {
 	seed_underlay
 	ip netns exec h2 iperf3 -s -D >/dev/null 2>&1
 	ip netns exec h1 iperf3 -s -D >/dev/null 2>&1
+	listening h2 t 5201
+	listening h1 t 5201
 	ip -n h1 fou add port 5555 ipproto "$proto"
 	ip -n h2 fou add port 5555 ipproto "$proto"
 	for h in h1 h2; do

@@ -31,6 +31,7 @@ setup() {
 	ip netns exec h1 ethtool -K veth1 tso off gso off tx-udp_tnl-segmentation off \
 		tx-udp_tnl-csum-segmentation off >/dev/null 2>&1
 	ip netns exec h2 iperf3 -s -D >/dev/null 2>&1
+	listening h2 t 5201
 }
 
 # stream GRO: with the receiver's GRO on|off, 4 MiB of TCP from h1 to h2;

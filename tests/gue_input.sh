@@ -37,7 +37,7 @@ ip -n h2 link set t0 up
 ip -n h2 addr add 192.168.9.2/24 dev t0
 out=$(mktemp)
 ip netns exec h2 timeout 10 socat -u UDP-RECV:7000 "OPEN:$out,creat,trunc" &
-sleep 1
+listening h2 u 7000
 ip netns exec h1 python3 gue_input.py v1 $H2 5555 192.168.9.1 192.168.9.2
 sleep 1
 kill %1 2>/dev/null

@@ -73,6 +73,20 @@ unload_fou_rs() {
 	fi
 }
 
+# listening NS t|u PORT: waits up to 30 s until a TCP (t) or UDP (u) socket
+# in namespace NS is bound to PORT. A server started in the background may
+# not have bound yet when its client starts: on the KASAN kernel a client
+# was refused that way after a fixed 1 s wait.
+listening() {
+	local i
+	for i in $(seq 150); do
+		ip netns exec "$1" ss -Hln"$2" "sport = :$3" | grep -q . && return 0
+		sleep 0.2
+	done
+	echo "# nothing listens on $2 port $3 in $1 after 30 s"
+	return 1
+}
+
 # ynl ARGS...: the kernel's YNL CLI on the `fou` family (from the Linux
 # source the test kernel was built from).
 ynl() {

@@ -85,6 +85,7 @@ traffic_setup() {
 	ip netns exec h1 ethtool -K veth1 gro "$1" >/dev/null
 	ip netns exec h2 ethtool -K veth2 gro "$1" >/dev/null
 	ip netns exec h2 iperf3 -s -D >/dev/null 2>&1
+	listening h2 t 5201
 	ip netns exec h1 iperf3 -c 192.168.7.2 -t 3600 >/dev/null 2>&1 &
 	ip netns exec h1 ping -f 192.168.123.2 >/dev/null 2>&1 &
 }

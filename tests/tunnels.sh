@@ -57,6 +57,7 @@ tunnel_case() {
 		fi
 		ip -n $h link set t0 up
 		ip netns exec $h iperf3 -s -D >/dev/null 2>&1
+		listening $h t 5201
 	done
 	case "$kind $*" in sit*|*ip6ip6*) inner=6 ;; esac
 	if [ $inner = 6 ]; then
@@ -122,7 +123,7 @@ gue_wire() {
 	# A TCP segment with data (IPv4 length > 80) from h1 to h2.
 	capture h2 veth2 "udp dst port 5555 and ip[2:2] > 120" "$cap" || return 1
 	ip netns exec h2 timeout 20 socat -u TCP-LISTEN:7000 - >/dev/null &
-	sleep 1
+	listening h2 t 7000
 	head -c 2000 /dev/urandom | ip netns exec h1 timeout 20 socat -u - TCP:192.168.7.2:7000
 	wait
 	python3 decode.py --gue-json <"$cap"
