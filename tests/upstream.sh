@@ -3,7 +3,7 @@
 # The kernel's own selftests that exercise FOU, unmodified, from the same
 # Linux source as the test kernel: `modprobe fou` resolves to fou_rs.
 # All eight pmtu.sh FOU/GUE cases must report OK, none SKIP. They check the
-# PMTU exception on the sender; tests/icmp.sh checks the encap ops' error
+# PMTU exception on the sender; tests/gue_input.sh checks the encap ops' error
 # handlers directly (some pmtu cases pass without them: the tunnel also
 # learns the PMTU from its outer route).
 . "$(dirname "$0")/lib.sh"
