@@ -53,7 +53,8 @@ ip -n h2 fou del port 5555
 # hands ICMP errors to the encap ops only while some encapsulation socket
 # exists); errors about the tunnel's packets come back to h1. An error the
 # encap ops' handler passes to a tunnel that accepts it is not counted in
-# InErrors; one it refuses is.
+# InErrors; one it refuses is. (The PMTU exception towards the peer is no
+# sign of the handler: 7.2's udp_err sets it before any lookup.)
 icmp_errors() {
 	ip netns exec h1 awk -v f="$1" '
 		$1 == "Icmp:" && !n { for (i = 1; i <= NF; i++) if ($i == "InErrors") c = i; n = 1; next }
@@ -89,8 +90,6 @@ for fam in 4 6; do
 	icmp_case $fam truncated 1 "IPv$fam: ICMP error quoting 2 bytes after UDP is refused"
 	icmp_case $fam truncated-opts 1 "IPv$fam: ICMP error quoting cut GUE options is refused"
 done
-check_match "the IPv4 error set a PMTU exception towards the peer" "mtu 1300" \
-	ip -n h1 route get $H2
 seed_cleanup
 unload_fou_rs
 done_testing
