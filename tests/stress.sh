@@ -6,6 +6,10 @@
 # FOU_STRESS=full (100,000 messages and datagrams, 100 cycles of each
 # teardown, 60 s of churn). Prints what it ran and the counts; the guest
 # log must stay clean (vm/run fails on any checker report).
+#
+# stress.sh [PARTS]: PARTS is a comma-separated subset of netlink, churn,
+# packets, teardown-gro-on, teardown-gro-off (default: all of them), so
+# that `make stress` can share them out between two guests.
 cd "$(dirname "$0")"
 . ./lib.sh
 . ./seed_env.sh
@@ -15,7 +19,14 @@ if [ "${FOU_STRESS:-short}" = full ]; then
 else
 	messages=3000 datagrams=3000 cycles=5 churn_s=10 tmo=3000
 fi
-echo "# stress (${FOU_STRESS:-short}): $messages messages, $datagrams datagrams, $cycles cycles per teardown, ${churn_s} s of churn"
+all=netlink,churn,packets,teardown-gro-on,teardown-gro-off
+parts=${1:-$all}
+for p in ${parts//,/ }; do
+	[[ ",$all," == *",$p,"* ]] || { echo "stress.sh: unknown part '$p' (parts: $all)" >&2; exit 2; }
+done
+# part NAME: NAME is to run.
+part() { [[ ",$parts," == *",$1,"* ]]; }
+echo "# stress (${FOU_STRESS:-short}, $parts): $messages messages, $datagrams datagrams, $cycles cycles per teardown, ${churn_s} s of churn"
 
 unload_fou_rs
 seed_cleanup
@@ -32,37 +43,45 @@ report() {
 }
 
 # --- Netlink. ---------------------------------------------------------------
-report "netlink: $messages generated messages answered, nothing left behind" \
-	"$(timeout $tmo python3 stress.py netlink $messages 2>&1 | tail -1)"
+if part netlink; then
+	report "netlink: $messages generated messages answered, nothing left behind" \
+		"$(timeout $tmo python3 stress.py netlink $messages 2>&1 | tail -1)"
+fi
 
 # --- Control-plane churn. ---------------------------------------------------
-report "churn: two processes for ${churn_s} s, final ports match their successes" \
-	"$(timeout 600 python3 stress.py churn $churn_s 2>&1 | tail -1)"
+if part churn; then
+	report "churn: two processes for ${churn_s} s, final ports match their successes" \
+		"$(timeout 600 python3 stress.py churn $churn_s 2>&1 | tail -1)"
+fi
 
 # --- Datagrams. -------------------------------------------------------------
-seed_underlay
-seed_gretap
-ip -n h1 addr add 192.168.123.1/24 dev my-gre
-ip -n h2 addr add 192.168.123.2/24 dev my-gre
-ip -n h2 fou add port 6000 ipproto 253
-ip -n h2 fou add port 6001 gue
-fou0=$(drops h2 6000) gue0=$(drops h2 6001)
-vdrop0=$(ip netns exec h2 cat /sys/class/net/veth2/statistics/rx_dropped)
-out=$(ip netns exec h1 timeout $tmo python3 stress.py packets $datagrams $H2 6000 6001)
-echo "$out" | grep -v '^expect' | sed 's/^/# /'
-read -r _ to_fou to_gue must_drop <<<"$(echo "$out" | grep '^expect')"
-sleep 2
-fou1=$(drops h2 6000) gue1=$(drops h2 6001)
-vdrop1=$(ip netns exec h2 cat /sys/class/net/veth2/statistics/rx_dropped)
-echo "# socket drops: FOU port $((fou1 - fou0)), GUE port $((gue1 - gue0)); veth rx_dropped $((vdrop1 - vdrop0))"
-if [ -n "$must_drop" ] && [ $((gue1 - gue0)) -eq "$must_drop" ] && [ $((fou1 - fou0)) -eq 0 ]; then
-	ok "packets: $to_gue GUE datagrams, the $must_drop malformed ones dropped and counted, the rest delivered; $to_fou FOU datagrams delivered"
-else
-	not_ok "packets: malformed GUE dropped and counted, the rest delivered" \
-		"expected $must_drop GUE drops and 0 FOU drops"
-fi
-check "packets: the tunnel works afterwards" ip netns exec h1 ping -c 3 -W 2 192.168.123.2
-seed_cleanup
+packets() {
+	local fou0 gue0 vdrop0 out to_fou to_gue must_drop fou1 gue1 vdrop1
+	seed_underlay
+	seed_gretap
+	ip -n h1 addr add 192.168.123.1/24 dev my-gre
+	ip -n h2 addr add 192.168.123.2/24 dev my-gre
+	ip -n h2 fou add port 6000 ipproto 253
+	ip -n h2 fou add port 6001 gue
+	fou0=$(drops h2 6000) gue0=$(drops h2 6001)
+	vdrop0=$(ip netns exec h2 cat /sys/class/net/veth2/statistics/rx_dropped)
+	out=$(ip netns exec h1 timeout $tmo python3 stress.py packets $datagrams $H2 6000 6001)
+	echo "$out" | grep -v '^expect' | sed 's/^/# /'
+	read -r _ to_fou to_gue must_drop <<<"$(echo "$out" | grep '^expect')"
+	sleep 2
+	fou1=$(drops h2 6000) gue1=$(drops h2 6001)
+	vdrop1=$(ip netns exec h2 cat /sys/class/net/veth2/statistics/rx_dropped)
+	echo "# socket drops: FOU port $((fou1 - fou0)), GUE port $((gue1 - gue0)); veth rx_dropped $((vdrop1 - vdrop0))"
+	if [ -n "$must_drop" ] && [ $((gue1 - gue0)) -eq "$must_drop" ] && [ $((fou1 - fou0)) -eq 0 ]; then
+		ok "packets: $to_gue GUE datagrams, the $must_drop malformed ones dropped and counted, the rest delivered; $to_fou FOU datagrams delivered"
+	else
+		not_ok "packets: malformed GUE dropped and counted, the rest delivered" \
+			"expected $must_drop GUE drops and 0 FOU drops"
+	fi
+	check "packets: the tunnel works afterwards" ip netns exec h1 ping -c 3 -W 2 192.168.123.2
+	seed_cleanup
+}
+part packets && packets
 
 # --- Teardown races under traffic, through GRO and non-GRO paths. ----------
 # traffic_setup GRO: gretap over FOU and ipip over GUE between h1 and h2,
@@ -97,6 +116,7 @@ traffic_stop() {
 }
 
 for gro in on off; do
+	part teardown-gro-$gro || continue
 	traffic_setup $gro
 	fails=0
 	for i in $(seq $cycles); do
