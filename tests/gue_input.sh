@@ -36,10 +36,15 @@ ip -n h2 link add t0 type ipip local $H2 remote $H1
 ip -n h2 link set t0 up
 ip -n h2 addr add 192.168.9.2/24 dev t0
 out=$(mktemp)
-ip netns exec h2 timeout 10 socat -u UDP-RECV:7000 "OPEN:$out,creat,trunc" &
+ip netns exec h2 timeout 60 socat -u UDP-RECV:7000 "OPEN:$out,creat,trunc" &
 listening h2 u 7000
 ip netns exec h1 python3 gue_input.py v1 $H2 5555 192.168.9.1 192.168.9.2
-sleep 1
+# Up to 10 s for socat to write it. (socat had 10 s in all, and the first
+# test in a fresh debug guest, caches cold, used them up before sending.)
+for i in $(seq 50); do
+	grep -q "gue version 1" "$out" && break
+	sleep 0.2
+done
 kill %1 2>/dev/null
 wait
 check_match "a GUE version 1 datagram's IPv4 packet reaches its UDP socket through ipip" \
