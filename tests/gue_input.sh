@@ -41,10 +41,7 @@ listening h2 u 7000
 ip netns exec h1 python3 gue_input.py v1 $H2 5555 192.168.9.1 192.168.9.2
 # Up to 10 s for socat to write it. (socat had 10 s in all, and the first
 # test in a fresh debug guest, caches cold, used them up before sending.)
-for i in $(seq 50); do
-	grep -q "gue version 1" "$out" && break
-	sleep 0.2
-done
+wait_until 10 grep -q "gue version 1" "$out"
 kill %1 2>/dev/null
 wait
 check_match "a GUE version 1 datagram's IPv4 packet reaches its UDP socket through ipip" \

@@ -73,16 +73,30 @@ unload_fou_rs() {
 	fi
 }
 
-# listening NS t|u PORT: waits up to 30 s until a TCP (t) or UDP (u) socket
-# in namespace NS is bound to PORT. A server started in the background may
-# not have bound yet when its client starts: on the KASAN kernel a client
-# was refused that way after a fixed 1 s wait.
-listening() {
-	local i
-	for i in $(seq 150); do
-		ip netns exec "$1" ss -Hln"$2" "sport = :$3" | grep -q . && return 0
+# wait_until SECONDS CMD...: runs CMD every 0.2 s until it succeeds (returns
+# 0) or SECONDS have passed (returns 1). What a test starts in the background
+# (a server, a capture) can take seconds to be ready on a slow guest, and
+# what it receives seconds to arrive: a fixed wait was too short on the
+# debug and KASAN kernels.
+wait_until() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		((SECONDS < end)) || return 1
 		sleep 0.2
 	done
+}
+
+# bound NS t|u PORT: succeeds when a TCP (t) or UDP (u) socket in namespace
+# NS is bound to PORT.
+bound() {
+	ip netns exec "$1" ss -Hln"$2" "sport = :$3" | grep -q .
+}
+
+# listening NS t|u PORT: waits up to 30 s until bound NS t|u PORT (a client
+# started right after its server was refused that way on the KASAN kernel).
+listening() {
+	wait_until 30 bound "$@" && return 0
 	echo "# nothing listens on $2 port $3 in $1 after 30 s"
 	return 1
 }

@@ -57,14 +57,11 @@ seed_cleanup() {
 
 # capture NS DEV FILTER OUT: starts `tcpdump -xx -n -c 1` in NS on DEV in the
 # background, writing to OUT, and returns once it is listening (a slow
-# guest can take seconds to start it).
+# guest can take seconds to start it). Needs tests/lib.sh.
 capture() {
-	local ns=$1 dev=$2 filter=$3 out=$4 i
+	local ns=$1 dev=$2 filter=$3 out=$4
 	ip netns exec "$ns" timeout 60 tcpdump -i "$dev" -xx -n -c 1 -l $filter >"$out" 2>"$out.err" &
-	for i in $(seq 100); do
-		grep -q "listening on" "$out.err" 2>/dev/null && return 0
-		sleep 0.3
-	done
+	wait_until 30 grep -qs "listening on" "$out.err" && return 0
 	echo "tcpdump on $ns/$dev did not start" >&2
 	return 1
 }
