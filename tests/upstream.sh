@@ -7,7 +7,7 @@
 # handlers directly (some pmtu cases pass without them: the tunnel also
 # learns the PMTU from its outer route).
 # tests/upstream.sh [K/N]: with K/N, only every Nth case from the Kth (on
-# the debug kernel the whole file takes about 28 min, near a test's time
+# the debug kernel the whole file takes 28 to 32 min, near a test's time
 # limit; tests/run runs its halves in two guests).
 . "$(dirname "$0")/lib.sh"
 net=$KDIR/source/tools/testing/selftests/net
