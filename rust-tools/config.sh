@@ -33,3 +33,25 @@ fou_die() {
 fou_say() {
 	echo "fou-rs: $*" >&2
 }
+
+# FOU_KERNEL selects the kernel everything targets: unset, the test kernel
+# this project builds (rust-tools/kernel); `debian:RELEASE`, Debian's own
+# kernel of that release (rust-tools/debian), e.g. debian:7.2.12+deb13-amd64.
+# fou_distro_release prints RELEASE, or nothing when FOU_KERNEL is unset.
+fou_distro_release() {
+	case "${FOU_KERNEL:-}" in
+	"") ;;
+	debian:?*)
+		local r=${FOU_KERNEL#debian:}
+		[[ "$r" =~ ^[0-9]+\.[0-9]+(\.[0-9]+)?\+[a-z0-9.~+-]+$ ]] ||
+			fou_die "FOU_KERNEL=$FOU_KERNEL: '$r' is not a Debian kernel release (e.g. debian:7.2.12+deb13-amd64)"
+		echo "$r"
+		;;
+	*) fou_die "FOU_KERNEL=$FOU_KERNEL: expected debian:RELEASE, e.g. debian:7.2.12+deb13-amd64 (or unset for the test kernel)" ;;
+	esac
+}
+
+# The Debian suite whose toolchain built those kernels (rustc 1.85.1,
+# bindgen 0.71.1, gcc-14), and where its kernels come from.
+: "${FOU_DEBIAN_SUITE:=trixie}"
+: "${FOU_DEBIAN_SUITES:=trixie trixie-backports}"

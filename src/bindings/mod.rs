@@ -44,20 +44,28 @@ mod generated {
     // `bindings` crate).
     unsafe impl<Storage> Zeroable for __BindgenBitfieldUnit<Storage> where Storage: Zeroable {}
 
-    include!("generated.rs");
+    // Kbuild sets `FOU_RS_BINDINGS` to the directory it generated the file
+    // in, which is outside the source tree when the build's output is
+    // (`make M=... MO=...`).
+    include!(concat!(env!("FOU_RS_BINDINGS"), "/generated.rs"));
 }
 
+// Not `use kernel::prelude::*` here: since 7.3 the prelude exports error
+// constants (`EAFNOSUPPORT`, ...) whose names collide with the generated
+// ones, and `bindings::EAFNOSUPPORT` must mean the generated `u32`.
 pub(crate) use generated::*;
-use kernel::prelude::*;
 
-#[kunit_tests(fou_rs_layout)]
+#[kernel::prelude::kunit_tests(fou_rs_layout)]
 mod tests {
     use super::*;
     use core::mem::{
         offset_of, //
         size_of,
     };
-    use kernel::str::CStr;
+    use kernel::{
+        prelude::*, //
+        str::CStr,
+    };
 
     /// The sizes and offsets Rust sees, in the order of `fou_rs_c_layout` in
     /// helpers.c: every struct field the Rust side reads or writes. (Whole

@@ -170,6 +170,24 @@ unsafe fn state_ptr<T: PernetState>(net: *mut bindings::net) -> *mut T {
     unsafe { bindings::net_generic(net, *T::id().id.get()) }.cast::<T>()
 }
 
+/// Pin-initializes `slot` with `init`, through whichever entry point the
+/// kernel's pin-init offers (`raw_try_init` since 7.3, the trait method
+/// `__pinned_init` before).
+///
+/// # Safety
+///
+/// `slot` is valid, uninitialized memory for a `T` that does not move until
+/// it is dropped; on error the caller leaves it untouched.
+unsafe fn pinned_init<T>(init: impl PinInit<T, Error>, slot: *mut T) -> Result {
+    #[cfg(fou_pin_init_raw_try_init)]
+    // SAFETY: the caller's guarantees are `raw_try_init`'s requirements.
+    let r = unsafe { pin_init::raw_try_init(slot, init) };
+    #[cfg(not(fou_pin_init_raw_try_init))]
+    // SAFETY: the caller's guarantees are `__pinned_init`'s requirements.
+    let r = unsafe { init.__pinned_init(slot) };
+    r
+}
+
 /// The pernet `init` callback: pin-initializes `T` in the namespace.
 unsafe extern "C" fn pernet_init<T: PernetState>(net: *mut bindings::net) -> c_int {
     // SAFETY: the kernel calls `init` with a live namespace whose generic
@@ -178,7 +196,7 @@ unsafe extern "C" fn pernet_init<T: PernetState>(net: *mut bindings::net) -> c_i
     let p = unsafe { state_ptr::<T>(net) };
     // SAFETY: `p` is valid, uninitialized memory for a `T` (see above); on
     // error nothing is left to drop.
-    match unsafe { T::new().__pinned_init(p) } {
+    match unsafe { pinned_init(T::new(), p) } {
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }
