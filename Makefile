@@ -2,10 +2,11 @@
 #
 # fou-rs: the two commands are `make check` (build everything, run every
 # test in a QEMU guest) and `make demo`. `make` alone builds fou_rs.ko;
-# `make stress` and `make check-kasan` are the long runs.
+# `make stress`, `make check-kasan` and `make check-distro` are the long runs.
 #
 #   make KDIR=/lib/modules/$(uname -r)/build   build against your own kernel
 #   make KMAKE_ARGS=LLVM=-19                    for a clang-built kernel
+#   make FOU_KERNEL=debian:7.2.12+deb13-amd64   for Debian's own kernel
 
 SHELL := /bin/bash
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
@@ -18,13 +19,25 @@ endif
 export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all module setup kernel check check-kasan stress bench demo clean
+# FOU_KERNEL=debian:RELEASE targets Debian's own kernel of that release
+# instead of the test kernel: `make`, `make demo` and vm/run build for it,
+# boot it and load into it (rust-tools/debian).
+export FOU_KERNEL
+DISTRO_KERNELS ?= debian:7.2.12+deb13-amd64 debian:7.3.4+deb13-amd64
+
+.PHONY: all module setup kernel check check-distro check-kasan stress bench demo clean
 
 all: module
 
+ifneq ($(FOU_KERNEL),)
+module:
+	@release=$$(. $(ROOT)/rust-tools/config.sh && fou_distro_release) && \
+	$(ROOT)/rust-tools/debian module "$$release"
+else
 module:
 	@test -n "$(KDIR)" || { echo "fou-rs: error: no kernel build directory (see messages above)" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(ROOT) $(KMAKE_ARGS) modules
+endif
 
 setup:
 	$(ROOT)/rust-tools/setup
@@ -39,6 +52,11 @@ check: setup
 check-kasan: setup
 	FOU_CHECK_FRAGMENTS="rust-tools/kernel.config rust-tools/debug.config rust-tools/kasan.config" \
 	FOU_KMAKE_ARGS=LLVM=-19 $(ROOT)/tests/run
+
+# The suite on Debian's own Rust-enabled kernels, unmodified, one after the
+# other (DISTRO_KERNELS): about 30 minutes each, more the first time.
+check-distro: setup
+	FOU_KERNELS="$(DISTRO_KERNELS)" $(ROOT)/tests/run
 
 # tests/stress.sh at full scale on the debug kernel: 100,000 netlink
 # messages and datagrams, 100 teardown cycles each, 60 s of port churn, in
@@ -58,4 +76,5 @@ demo: setup
 	cd $(ROOT) && vm/run -- tests/demo
 
 clean:
-	@if [ -n "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(ROOT) clean; fi
+	rm -rf $(ROOT)/tests/out
+	@if [ -f $(ROOT)/fou_rs.ko ] || [ -f $(ROOT)/modules.order ]; then $(MAKE) -C $(KDIR) M=$(ROOT) clean; fi

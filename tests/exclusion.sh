@@ -1,10 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# fou_rs and the kernel's C FOU (the reference build, fou_c.ko + fou6_c.ko
-# from rust-tools/reference) own the same names: the `fou` genl family and
-# the fou/gue encap slots. Whichever loads second must fail cleanly, saying
-# what is taken, and leave the first one working. The reference also runs
-# the seed's scenario, so it is a working C FOU to compare with.
+# fou_rs and the kernel's C FOU own the same names: the `fou` genl family
+# and the fou/gue encap slots. Whichever loads second must fail cleanly,
+# saying what is taken, and leave the first one working. The C FOU also runs
+# the seed's scenario, so it is a working C FOU to compare with. On the test
+# kernel the C FOU is the reference build (fou_c.ko + fou6_c.ko from
+# rust-tools/reference, $FOU_REFERENCE); on a distribution kernel
+# (FOU_KERNEL) it is the kernel's own fou.ko and fou6.ko, loaded by path
+# because the modprobe.d rule gives their names to fou_rs.
 cd "$(dirname "$0")"
 . ./lib.sh
 . ./seed_env.sh
@@ -12,12 +15,29 @@ ref=${FOU_REFERENCE:-}
 
 unload_fou_rs
 seed_cleanup
-if [ -z "$ref" ] || [ ! -f "$ref/fou_c.ko" ]; then
-	not_ok "the reference C FOU is available" "FOU_REFERENCE='$ref' (tests/run builds it)"
-	done_testing
+if [ -n "${FOU_KERNEL:-}" ]; then
+	tree=/lib/modules/$(uname -r)/kernel/net
+	c4=$(ls "$tree"/ipv4/fou.ko* 2>/dev/null | head -1)
+	c6=$(ls "$tree"/ipv6/fou6.ko* 2>/dev/null | head -1)
+	c_name=fou c6_name=fou6
+	if [ -z "$c4" ] || [ -z "$c6" ]; then
+		not_ok "the kernel's own fou.ko and fou6.ko are in $tree"
+		done_testing
+	fi
+	# Their dependencies by modprobe (udp_tunnel, ip_tunnel, ...), then the
+	# modules themselves by path.
+	load_c() {
+		modprobe -a $(modinfo -F depends "$c4" "$c6" | tr ',' ' ') && insmod "$c4" && insmod "$c6"
+	}
+else
+	c4=$ref/fou_c.ko c6=$ref/fou6_c.ko c_name=fou_c c6_name=fou6_c
+	if [ -z "$ref" ] || [ ! -f "$c4" ]; then
+		not_ok "the reference C FOU is available" "FOU_REFERENCE='$ref' (tests/run builds it)"
+		done_testing
+	fi
+	load_c() { insmod "$c4" && insmod "$c6"; }
 fi
-load_c() { insmod "$ref/fou_c.ko" && insmod "$ref/fou6_c.ko"; }
-unload_c() { rmmod fou6_c 2>/dev/null; rmmod fou_c 2>/dev/null; true; }
+unload_c() { rmmod "$c6_name" 2>/dev/null; rmmod "$c_name" 2>/dev/null; true; }
 unload_c
 
 # seed_ping WHAT: the seed's gretap over FOU between h1 and h2 passes pings.
@@ -33,8 +53,8 @@ seed_ping() {
 }
 
 # --- C first, then fou_rs. -------------------------------------------------
-check "the reference C FOU loads (fou_c, fou6_c)" load_c
-check "the reference passes the seed's gretap-over-FOU scenario" seed_ping
+check "the C FOU loads ($c_name, $c6_name)" load_c
+check "the C FOU passes the seed's gretap-over-FOU scenario" seed_ping
 dmesg -C
 check_fails "modprobe fou_rs with the C FOU loaded fails" "File exists|Device or resource busy" modprobe fou_rs
 check_match "and says which name is taken and by what" \
@@ -49,8 +69,8 @@ unload_c
 # --- fou_rs first, then C. -------------------------------------------------
 check "modprobe fou_rs" modprobe fou_rs
 check_fails "insmod of the C FOU with fou_rs loaded fails" "File exists|Device or resource busy|Invalid" \
-	insmod "$ref/fou_c.ko"
-check_fails "fou_c is not loaded" "" grep -q "^fou_c " /proc/modules
+	insmod "$c4"
+check_fails "$c_name is not loaded" "" grep -q "^$c_name " /proc/modules
 check "fou_rs still works: the seed's scenario" seed_ping
 check_match "fou_rs still serves the family" "fou_rs" sh -c 'ip fou add port 7777 ipproto 47 && ip fou show && grep "^fou_rs " /proc/modules'
 ip fou del port 7777
