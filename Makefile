@@ -11,6 +11,10 @@
 SHELL := /bin/bash
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 
+# The one place the version is written: the DKMS source tree, dkms.conf and
+# the Debian package (make install-dkms, make deb) take it from here.
+FOU_VERSION := 0.1.0
+
 # The test kernel is built (or found in the cache) only when KDIR is not
 # given; `rust-tools/kernel` prints its directory as the last line.
 ifeq ($(origin KDIR),undefined)
@@ -25,7 +29,8 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 export FOU_KERNEL
 DISTRO_KERNELS ?= debian:7.2.12+deb13-amd64 debian:7.3.4+deb13-amd64
 
-.PHONY: all module setup kernel check check-distro check-kasan stress bench demo clean
+.PHONY: all module install uninstall install-dkms uninstall-dkms deb setup kernel check check-distro \
+	check-kasan stress bench demo clean
 
 all: module
 
@@ -38,6 +43,40 @@ module:
 	@test -n "$(KDIR)" || { echo "fou-rs: error: no kernel build directory (see messages above)" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(ROOT) $(KMAKE_ARGS) modules
 endif
+
+# The module into /lib/modules/<release>/updates/, depmod, and the modprobe.d
+# rule that gives it the C module's names (INSTALL_MOD_PATH or DESTDIR
+# prefix them); uninstall removes them again.
+install: module
+	KDIR=$(if $(FOU_KERNEL),,$(KDIR)) $(ROOT)/rust-tools/install install
+
+uninstall:
+	KDIR=$(if $(FOU_KERNEL),,$(KDIR)) $(ROOT)/rust-tools/install uninstall
+
+# The DKMS source tree, /usr/src/fou-rs-$(FOU_VERSION) with its dkms.conf,
+# and the modprobe.d rule in /usr/lib/modprobe.d; then `dkms add
+# fou-rs/$(FOU_VERSION)`, `dkms build -k RELEASE`, `dkms install -k
+# RELEASE`. The fou-rs-dkms package (make deb) installs the same files.
+DKMS_SRC = $(DESTDIR)/usr/src/fou-rs-$(FOU_VERSION)
+DKMS_TOOLS = rust-tools/config.sh rust-tools/debian-module rust-tools/dkms-build \
+	rust-tools/linkcheck rust-tools/module-sources
+install-dkms:
+	rm -rf $(DKMS_SRC)
+	install -d $(DKMS_SRC)
+	cd $(ROOT) && rust-tools/module-sources | cpio -pdm --quiet $(DKMS_SRC)
+	cd $(ROOT) && cp --parents $(DKMS_TOOLS) $(DKMS_SRC)/
+	sed 's/#MODULE_VERSION#/$(FOU_VERSION)/' $(ROOT)/rust-tools/dkms.conf >$(DKMS_SRC)/dkms.conf
+	install -D -m 0644 $(ROOT)/rust-tools/fou-rs.modprobe.conf $(DESTDIR)/usr/lib/modprobe.d/fou-rs.conf
+
+uninstall-dkms:
+	if [ -z "$(DESTDIR)" ] && dkms status fou-rs/$(FOU_VERSION) 2>/dev/null | grep -q .; then \
+		dkms remove fou-rs/$(FOU_VERSION) --all; fi
+	rm -rf $(DKMS_SRC) $(DESTDIR)/usr/lib/modprobe.d/fou-rs.conf
+
+# fou-rs-dkms_$(FOU_VERSION)_all.deb, built with Debian's dh-dkms in the
+# trixie chroot (rust-tools/deb has the packaging).
+deb:
+	$(ROOT)/rust-tools/debian deb $(FOU_VERSION)
 
 setup:
 	$(ROOT)/rust-tools/setup

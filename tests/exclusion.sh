@@ -24,10 +24,12 @@ if [ -n "${FOU_KERNEL:-}" ]; then
 		not_ok "the kernel's own fou.ko and fou6.ko are in $tree"
 		done_testing
 	fi
-	# Their dependencies by modprobe (udp_tunnel, ip_tunnel, ...), then the
+	# Their dependencies by modprobe (udp_tunnel, ip_tunnel, ...; not fou
+	# itself, which fou6 depends on and which names fou_rs here), then the
 	# modules themselves by path.
 	load_c() {
-		modprobe -a $(modinfo -F depends "$c4" "$c6" | tr ',' ' ') && insmod "$c4" && insmod "$c6"
+		modprobe -a $(modinfo -F depends "$c4" "$c6" | tr ',' '\n' | grep -vx fou) &&
+			insmod "$c4" && insmod "$c6" && c_only
 	}
 else
 	c4=$ref/fou_c.ko c6=$ref/fou6_c.ko c_name=fou_c c6_name=fou6_c
@@ -35,8 +37,10 @@ else
 		not_ok "the reference C FOU is available" "FOU_REFERENCE='$ref' (tests/run builds it)"
 		done_testing
 	fi
-	load_c() { insmod "$c4" && insmod "$c6"; }
+	load_c() { insmod "$c4" && insmod "$c6" && c_only; }
 fi
+# c_only: the C FOU is loaded, fou_rs is not.
+c_only() { grep -q "^$c_name " /proc/modules && ! grep -q "^fou_rs " /proc/modules; }
 unload_c() { rmmod "$c6_name" 2>/dev/null; rmmod "$c_name" 2>/dev/null; true; }
 unload_c
 
@@ -54,7 +58,9 @@ seed_ping() {
 
 # --- C first, then fou_rs. -------------------------------------------------
 check "the C FOU loads ($c_name, $c6_name)" load_c
-check "the C FOU passes the seed's gretap-over-FOU scenario" seed_ping
+# c_seed_ping: the seed's scenario passes, and the C FOU served it.
+c_seed_ping() { seed_ping && c_only; }
+check "the C FOU passes the seed's gretap-over-FOU scenario" c_seed_ping
 dmesg -C
 check_fails "modprobe fou_rs with the C FOU loaded fails" "File exists|Device or resource busy" modprobe fou_rs
 check_match "and says which name is taken and by what" \
@@ -63,7 +69,7 @@ check_fails "fou_rs is not loaded" "" grep -q "^fou_rs " /proc/modules
 check "the C FOU still works: ip fou add" ip fou add port 7777 ipproto 47
 check_match "the C FOU still works: ip fou show" "port 7777 ipproto 47" ip fou show
 ip fou del port 7777
-check "the C FOU still passes the seed's scenario" seed_ping
+check "the C FOU still passes the seed's scenario" c_seed_ping
 unload_c
 
 # --- fou_rs first, then C. -------------------------------------------------
