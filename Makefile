@@ -29,7 +29,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 export FOU_KERNEL
 DISTRO_KERNELS ?= debian:7.2.12+deb13-amd64 debian:7.3.4+deb13-amd64
 
-.PHONY: all module install uninstall install-dkms uninstall-dkms deb setup kernel check check-distro \
+.PHONY: all module install uninstall install-dkms uninstall-dkms deb setup kernel check check-distro check-dkms \
 	check-kasan stress bench demo clean
 
 all: module
@@ -96,6 +96,11 @@ check-kasan: setup
 # other (DISTRO_KERNELS): about 30 minutes each, more the first time.
 check-distro: setup
 	FOU_KERNELS="$(DISTRO_KERNELS)" $(ROOT)/tests/run
+
+# fou-rs installed from its Debian package on a fresh Debian 13 root, both
+# kernels booted from it, then removed (tests/check-dkms; about 20 minutes).
+check-dkms: setup
+	$(ROOT)/tests/check-dkms
 
 # tests/stress.sh at full scale on the debug kernel: 100,000 netlink
 # messages and datagrams, 100 teardown cycles each, 60 s of port churn, in

@@ -55,3 +55,53 @@ fou_distro_release() {
 # bindgen 0.71.1, gcc-14), and where its kernels come from.
 : "${FOU_DEBIAN_SUITE:=trixie}"
 : "${FOU_DEBIAN_SUITES:=trixie trixie-backports}"
+
+# fou_in_chroot DIR [PATH[:ro]]... -- CMD...: runs CMD in the chroot DIR with
+# /proc, /dev and the host's resolv.conf, and each PATH mounted at the same
+# path inside (read-only with :ro), in a clean environment (FOU_CACHE kept).
+# The mounts live in a private mount namespace and vanish with it.
+fou_in_chroot() {
+	local c=$1
+	shift
+	unshare --mount --propagation private -- /bin/bash -c '
+		set -e
+		cache=$1 c=$2
+		shift 2
+		mount -t proc proc "$c/proc"
+		mount --rbind /dev "$c/dev"
+		[ ! -f /etc/resolv.conf ] || [ ! -f "$c/etc/resolv.conf" ] || mount --bind /etc/resolv.conf "$c/etc/resolv.conf"
+		while [ "$1" != -- ]; do
+			p=${1%:ro}
+			mkdir -p "$c$p"
+			mount --bind "$p" "$c$p"
+			[ "$p" = "$1" ] || mount -o remount,bind,ro "$c$p"
+			shift
+		done
+		shift
+		exec chroot "$c" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+			LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive FOU_CACHE="$cache" "$@"
+	' fou_in_chroot "$FOU_CACHE" "$c" "$@"
+}
+
+# fou_mmdebstrap DIR LOG [PACKAGE...]: a new Debian $FOU_DEBIAN_SUITE root in
+# DIR (apt sources: $FOU_DEBIAN_SUITES), with PACKAGEs and its package lists
+# (about a minute). Installs mmdebstrap on this machine first if needed.
+fou_mmdebstrap() {
+	local dir=$1 log=$2 sources=() s include
+	shift 2
+	if ! command -v mmdebstrap >/dev/null; then
+		fou_say "installing mmdebstrap (to make a Debian $FOU_DEBIAN_SUITE root)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q mmdebstrap >"$log" 2>&1 ||
+			fou_die "apt-get install mmdebstrap failed (see $log)"
+	fi
+	for s in $FOU_DEBIAN_SUITES; do
+		sources+=("deb $FOU_KMIRROR $s main")
+	done
+	include=$(IFS=, && echo "$*")
+	rm -rf "$dir" "$dir.tmp"
+	mmdebstrap --mode=root --variant=apt ${include:+--include="$include"} \
+		"$FOU_DEBIAN_SUITE" "$dir.tmp" "${sources[@]}" >"$log" 2>&1 &&
+		fou_in_chroot "$dir.tmp" -- apt-get update -q >>"$log" 2>&1 ||
+		fou_die "mmdebstrap of Debian $FOU_DEBIAN_SUITE into $dir failed: registry unreachable? (log: $log)"
+	mv "$dir.tmp" "$dir"
+}
