@@ -58,15 +58,15 @@ fou_distro_release() {
 
 # fou_in_chroot DIR [PATH[:ro]]... -- CMD...: runs CMD in the chroot DIR with
 # /proc, /dev and the host's resolv.conf, and each PATH mounted at the same
-# path inside (read-only with :ro), in a clean environment (FOU_CACHE kept).
+# path inside (read-only with :ro), in a clean environment.
 # The mounts live in a private mount namespace and vanish with it.
 fou_in_chroot() {
 	local c=$1
 	shift
 	unshare --mount --propagation private -- /bin/bash -c '
 		set -e
-		cache=$1 c=$2
-		shift 2
+		c=$1
+		shift
 		mount -t proc proc "$c/proc"
 		mount --rbind /dev "$c/dev"
 		[ ! -f /etc/resolv.conf ] || [ ! -f "$c/etc/resolv.conf" ] || mount --bind /etc/resolv.conf "$c/etc/resolv.conf"
@@ -79,8 +79,8 @@ fou_in_chroot() {
 		done
 		shift
 		exec chroot "$c" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-			LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive FOU_CACHE="$cache" "$@"
-	' fou_in_chroot "$FOU_CACHE" "$c" "$@"
+			LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+	' fou_in_chroot "$c" "$@"
 }
 
 # fou_mmdebstrap DIR LOG [PACKAGE...]: a new Debian $FOU_DEBIAN_SUITE root in
