@@ -2,7 +2,8 @@
 #
 # fou-rs: the two commands are `make check` (build everything, run every
 # test in a QEMU guest) and `make demo`. `make` alone builds fou_rs.ko;
-# `make stress`, `make check-kasan` and `make check-distro` are the long runs.
+# `make stress`, `make check-kasan`, `make check-distro` and `make check-dkms`
+# are the long runs.
 #
 #   make KDIR=/lib/modules/$(uname -r)/build   build against your own kernel
 #   make KMAKE_ARGS=LLVM=-19                    for a clang-built kernel
@@ -93,12 +94,13 @@ check-kasan: setup
 	FOU_KMAKE_ARGS=LLVM=-19 $(ROOT)/tests/run
 
 # The suite on Debian's own Rust-enabled kernels, unmodified, one after the
-# other (DISTRO_KERNELS): about 30 minutes each, more the first time.
+# other (DISTRO_KERNELS): about 10 minutes each once built, 5 more the first
+# time.
 check-distro: setup
 	FOU_KERNELS="$(DISTRO_KERNELS)" $(ROOT)/tests/run
 
 # fou-rs installed from its Debian package on a fresh Debian 13 root, both
-# kernels booted from it, then removed (tests/check-dkms; about 20 minutes).
+# kernels booted from it, then removed (tests/check-dkms; about 12 minutes).
 check-dkms: setup
 	$(ROOT)/tests/check-dkms
 
