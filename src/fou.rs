@@ -8,12 +8,14 @@
 //! IPv4 and IPv6), and the `encap fou` and `encap gue` ops that IPv4 and
 //! IPv6 tunnels encapsulate with. GRO aggregates FOU and GUE streams
 //! (GUE packets with a remote checksum offload option excepted: those are
-//! received one by one).
+//! received one by one). TC programs choose FOU or GUE per packet on
+//! collect_md tunnels through fou.ko's two BPF kfuncs.
 
 use kernel::prelude::*;
 
 mod bindings;
 mod config;
+mod fou_bpf;
 mod fou_rx;
 mod fou_tx;
 mod gue;
@@ -47,7 +49,14 @@ struct FouRs {
     pernet: net::netns::PernetRegistration<port::FouNet>,
     /// Waits for the ports' memory to be freed after its RCU grace period.
     rcu: net::rcu::RcuBarrier,
+    /// The BPF kfuncs `bpf_skb_set_fou_encap` and `bpf_skb_get_fou_encap`,
+    /// registered last, as `fou_init` does; the kernel drops them with the
+    /// module.
+    kfuncs: net::tunnel::KfuncRegistration,
 }
+
+// The Rust bodies of the kfuncs src/bindings/kfuncs.c declares to BPF.
+net::tunnel::export_encap_kfuncs!(fou_bpf::FouKfuncs);
 
 /// The ops tables of `encap fou`.
 static FOU_ENCAP_OPS: net::encap::OpsTable = net::encap::OpsTable::new::<fou_tx::FouEncap>();
@@ -64,6 +73,7 @@ impl kernel::InPlaceModule for FouRs {
             encap_fou: net::encap::EncapRegistration::register(&FOU_ENCAP_OPS, net::encap::Slot::Fou)?,
             encap_gue: net::encap::EncapRegistration::register(&GUE_ENCAP_OPS, net::encap::Slot::Gue)?,
             rcu: net::rcu::RcuBarrier,
+            kfuncs: net::tunnel::KfuncRegistration::register()?,
         })
         .pin_chain(|_| {
             pr_info!("Foo-over-UDP and GUE in Rust: genl family fou, FOU and GUE receive with GRO, encap fou and gue (IPv4 and IPv6 tunnels)\n");

@@ -2,14 +2,18 @@
 /*
  * The C headers fou_rs generates its bindings from: the parts of the
  * networking stack the kernel's own `bindings` crate does not reach (UDP
- * tunnels, generic netlink, IP tunnel encap ops, pernet), plus the
- * prototypes of the hand-written macro wrappers in helpers.c.
+ * tunnels, generic netlink, IP tunnel encap ops, pernet, tunnel metadata,
+ * kfunc sets), plus the prototypes of the hand-written macro wrappers in
+ * helpers.c and of the kfuncs' C side.
  */
+#include <linux/bpf.h>
+#include <linux/btf.h>
 #include <linux/module.h>
 #include <linux/skbuff.h>
 #include <linux/udp.h>
 #include <linux/icmp.h>
 #include <linux/ipv6.h>
+#include <net/dst_metadata.h>
 #include <net/genetlink.h>
 #include <net/gro.h>
 #include <net/gue.h>

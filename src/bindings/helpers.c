@@ -25,6 +25,8 @@ u16 fou_rs_skb_csum_offset(const struct sk_buff *skb) { return skb->csum_offset;
 void fou_rs_skb_csum_none(struct sk_buff *skb) { skb->ip_summed = CHECKSUM_NONE; skb->encapsulation = 0; }
 bool fou_rs_skb_remcsum_offload(const struct sk_buff *skb) { return skb->remcsum_offload; }
 
+bool fou_rs_tunnel_info_csum(const struct ip_tunnel_info *info) { return test_bit(IP_TUNNEL_CSUM_BIT, info->key.tun_flags); }
+
 /* GRO: NAPI_GRO_CB() fields (bit fields of a macro-cast control block), the
  * offload tables, and list_for_each_entry over the held packets. */
 void fou_rs_gro_mark_fou(struct sk_buff *skb) { NAPI_GRO_CB(skb)->encap_mark = 0; NAPI_GRO_CB(skb)->is_fou = 1; }

@@ -88,4 +88,29 @@ const struct net_offload *fou_rs_gro_offload(bool ipv6, u8 proto);
  * first for NULL), NULL at the end. */
 struct sk_buff *fou_rs_gro_next(struct list_head *head, struct sk_buff *p);
 
+/* The arguments of the BPF kfuncs (kfuncs.c), as fou.ko's
+ * net/ipv4/fou_bpf.c defines them: programs match them by name. */
+struct bpf_fou_encap {
+	__be16 sport;
+	__be16 dport;
+};
+
+enum bpf_fou_encap_type {
+	FOU_BPF_ENCAP_FOU,
+	FOU_BPF_ENCAP_GUE,
+};
+
+/* The kfunc set: bpf_skb_set_fou_encap and bpf_skb_get_fou_encap. */
+struct btf_kfunc_id_set;
+extern const struct btf_kfunc_id_set fou_rs_kfunc_set;
+
+/* The Rust bodies of the two kfuncs (src/net/tunnel.rs). */
+int fou_rs_kfunc_set_encap(struct sk_buff *skb, struct bpf_fou_encap *encap, int type);
+int fou_rs_kfunc_get_encap(struct sk_buff *skb, struct bpf_fou_encap *encap);
+
+struct ip_tunnel_info;
+
+/* test_bit(IP_TUNNEL_CSUM_BIT, info->key.tun_flags): `csum` was asked for. */
+bool fou_rs_tunnel_info_csum(const struct ip_tunnel_info *info);
+
 #endif

@@ -13,3 +13,4 @@ pub(crate) mod netns;
 pub(crate) mod rcu;
 pub(crate) mod udp_tunnel;
 pub(crate) mod skb;
+pub(crate) mod tunnel;
