@@ -4,7 +4,8 @@
  * does not try, so that tests/bpf.sh can compare what fou_rs and the C
  * module answer: no tunnel metadata, metadata for transmit with every kind
  * of type, with and without the key's checksum flag, and metadata a packet
- * was received with (rx_set, on a tunnel's ingress). Results go to
+ * was received with (rx_set, on a tunnel's ingress); and a flow-based
+ * program the upstream test lacks (two_peers_set_tunnel). Results go to
  * `results` (fou-bpf run prints it), including the encapsulation fields the
  * kfunc wrote, read from the packet's metadata dst.
  */
@@ -108,6 +109,30 @@ int rx_set(struct __sk_buff *skb)
 	struct bpf_fou_encap___local e = { .sport = 0, .dport = bpf_htons(5555) };
 
 	return bpf_skb_set_fou_encap(skb, &e, 0) == -EINVAL ? TC_ACT_OK : TC_ACT_SHOT;
+}
+
+/* Flow-based FOU to two peers behind one address (tests/bpf.sh two_peers):
+ * the outer destination is always 172.16.1.100, the FOU port 5555 for inner
+ * destination 10.1.1.1 and 6666 for 10.1.1.2. */
+SEC("tc")
+int two_peers_set_tunnel(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	struct bpf_tunnel_key key = { .remote_ipv4 = 0xac100164, .tunnel_ttl = 64 };
+	struct bpf_fou_encap___local e = { .sport = 0 };
+	struct iphdr *iph = data;
+
+	if (data + sizeof(*iph) > end)
+		return TC_ACT_SHOT;
+	if (iph->daddr == bpf_htonl(0x0a010101))
+		e.dport = bpf_htons(5555);
+	else if (iph->daddr == bpf_htonl(0x0a010102))
+		e.dport = bpf_htons(6666);
+	else
+		return TC_ACT_SHOT;
+	if (bpf_skb_set_tunnel_key(skb, &key, sizeof(key), 0) < 0)
+		return TC_ACT_SHOT;
+	return bpf_skb_set_fou_encap(skb, &e, 0) < 0 ? TC_ACT_SHOT : TC_ACT_OK;
 }
 
 char _license[] SEC("license") = "GPL";
