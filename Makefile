@@ -68,11 +68,12 @@ install-dkms:
 	cd $(ROOT) && cp --parents $(DKMS_TOOLS) $(DKMS_SRC)/
 	sed 's/#MODULE_VERSION#/$(FOU_VERSION)/' $(ROOT)/rust-tools/dkms.conf >$(DKMS_SRC)/dkms.conf
 	install -D -m 0644 $(ROOT)/rust-tools/fou-rs.modprobe.conf $(DESTDIR)/usr/lib/modprobe.d/fou-rs.conf
+	install -D -m 0644 $(ROOT)/src/fou.yaml $(DESTDIR)/usr/share/fou-rs/fou.yaml
 
 uninstall-dkms:
 	if [ -z "$(DESTDIR)" ] && dkms status fou-rs/$(FOU_VERSION) 2>/dev/null | grep -q .; then \
 		dkms remove fou-rs/$(FOU_VERSION) --all; fi
-	rm -rf $(DKMS_SRC) $(DESTDIR)/usr/lib/modprobe.d/fou-rs.conf
+	rm -rf $(DKMS_SRC) $(DESTDIR)/usr/lib/modprobe.d/fou-rs.conf $(DESTDIR)/usr/share/fou-rs
 
 # fou-rs-dkms_$(FOU_VERSION)_all.deb, built with Debian's dh-dkms in the
 # trixie chroot (rust-tools/deb has the packaging).

@@ -38,11 +38,16 @@ pub(crate) enum Attr {
     PeerPort = 10,
     /// Interface the port's socket is bound to.
     Ifindex = 11,
+    /// The port's counters (a nest of [`crate::stats::StatsAttr`]), beyond
+    /// the C module: numbered after its last attribute, and in a reply only
+    /// when the GET or dump request carried it (empty), so that clients
+    /// that know only the kernel's attributes never meet it.
+    Stats = 12,
 }
 
 impl Attr {
-    /// The highest attribute number (`FOU_ATTR_MAX`).
-    pub(crate) const MAX: u16 = Attr::Ifindex as u16;
+    /// The highest attribute number (`FOU_ATTR_MAX` is `Ifindex`).
+    pub(crate) const MAX: u16 = Attr::Stats as u16;
 
     /// Every attribute, in number order.
     pub(crate) const ALL: [Attr; Attr::MAX as usize] = [
@@ -57,6 +62,7 @@ impl Attr {
         Attr::PeerV6,
         Attr::PeerPort,
         Attr::Ifindex,
+        Attr::Stats,
     ];
 }
 

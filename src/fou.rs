@@ -22,6 +22,7 @@ mod gue;
 mod net;
 mod netlink;
 mod port;
+mod stats;
 
 module! {
     type: FouRs,
@@ -86,5 +87,8 @@ impl kernel::InPlaceModule for FouRs {
 impl PinnedDrop for FouRs {
     fn drop(self: Pin<&mut Self>) {
         pr_info!("unloading\n");
+        // Before the fields go: the family still registered, every port is
+        // deleted and announced.
+        netlink::close_all(&self.family);
     }
 }

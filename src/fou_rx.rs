@@ -33,24 +33,29 @@ use crate::net::gro::{
     GroVerdict,
 };
 use crate::net::skb::{
-    RemCsum, //
+    self as skb, //
+    RemCsum,
     SkBuff,
 };
 use crate::net::udp_tunnel::{
     Receiver, //
     Verdict,
 };
-use kernel::prelude::*;
+use crate::port::PortState;
+use crate::stats::{
+    Counter, //
+    DropCause,
+};
 
 impl PortConfig {
     /// Decapsulates a GUE packet (`gue_udp_recv`); returns the inner IP
-    /// protocol. Errors mean the packet is dropped: undefined versions,
-    /// a version 1 packet that is not IPv4 or IPv6, truncated headers,
-    /// unknown flags, a remote checksum option outside the packet, control
-    /// messages (not supported, as in C) and inner protocol 0.
-    fn receive_gue(&self, skb: &mut SkBuff<'_>) -> Result<u8> {
+    /// protocol. Errors mean the packet is dropped, and say why: undefined
+    /// versions, a version 1 packet that is not IPv4 or IPv6, truncated
+    /// headers, unknown flags, a remote checksum option outside the packet,
+    /// control messages (not supported, as in C) and inner protocol 0.
+    fn receive_gue(&self, skb: &mut SkBuff<'_>) -> Result<u8, DropCause> {
         let mut word = [0u8; GUE_HLEN];
-        skb.read(UDP_HLEN, &mut word)?;
+        skb.read(UDP_HLEN, &mut word).map_err(|_| DropCause::Malformed)?;
         let (control, optlen, proto_ctype, flags) = match gue::parse(&word)? {
             // Version 1: a bare IPv4 or IPv6 packet after the UDP header.
             Gue::V1 { ip_version } => {
@@ -66,11 +71,14 @@ impl PortConfig {
             } => (control, optlen, proto_ctype, flags),
         };
         let mut buf = [0u8; gue::MAX_OPTLEN];
-        let opts = buf.get_mut(..optlen).ok_or(EINVAL)?;
-        skb.read(UDP_HLEN + GUE_HLEN, opts)?;
+        let opts = buf.get_mut(..optlen).ok_or(DropCause::Malformed)?;
+        skb.read(UDP_HLEN + GUE_HLEN, opts).map_err(|_| DropCause::Malformed)?;
         let options = gue::validate_flags(flags, opts)?;
-        if control || proto_ctype == 0 {
-            return Err(EINVAL);
+        if control {
+            return Err(DropCause::Control);
+        }
+        if proto_ctype == 0 {
+            return Err(DropCause::Proto);
         }
         let remcsum = options.remcsum.map(|(start, offset)| RemCsum {
             start,
@@ -135,13 +143,31 @@ fn gue_gro_complete(gro: &GroComplete<'_>) -> Option<(u8, usize)> {
     }
 }
 
-impl Receiver for PortConfig {
+impl PortConfig {
+    /// Decapsulates `skb`; returns the inner IP protocol, or why the packet
+    /// is dropped.
+    fn decapsulate(&self, skb: &mut SkBuff<'_>) -> Result<u8, DropCause> {
+        match self.encap {
+            // FOU direct: the UDP payload is the inner packet. Strip the UDP
+            // header and let the IP layer hand the rest to `ipproto`, which
+            // validates it like any packet of that protocol.
+            Encap::Direct { ipproto } => {
+                // CAST: `UDP_HLEN` is 8.
+                skb.pull_encap(self.key.family, UDP_HLEN as u16, None)?;
+                Ok(ipproto)
+            }
+            Encap::Gue => self.receive_gue(skb),
+        }
+    }
+}
+
+impl Receiver for PortState {
     fn family(&self) -> Family {
-        self.key.family
+        self.cfg.key.family
     }
 
     fn gro_receive(&self, gro: &mut GroPacket<'_>) -> GroVerdict {
-        let proto = match self.encap {
+        let proto = match self.cfg.encap {
             Encap::Direct { ipproto } => Some(ipproto),
             Encap::Gue => gue_gro_receive(gro),
         };
@@ -152,26 +178,26 @@ impl Receiver for PortConfig {
     }
 
     fn gro_complete(&self, gro: &GroComplete<'_>) -> Option<(u8, usize)> {
-        match self.encap {
+        match self.cfg.encap {
             Encap::Direct { ipproto } => Some((ipproto, 0)),
             Encap::Gue => gue_gro_complete(gro),
         }
     }
 
     fn receive(&self, skb: &mut SkBuff<'_>) -> Verdict {
-        let proto = match self.encap {
-            // FOU direct: the UDP payload is the inner packet. Strip the UDP
-            // header and let the IP layer hand the rest to `ipproto`, which
-            // validates it like any packet of that protocol.
-            Encap::Direct { ipproto } => {
-                // CAST: `UDP_HLEN` is 8.
-                skb.pull_encap(self.key.family, UDP_HLEN as u16, None).map(|()| ipproto)
+        match self.cfg.decapsulate(skb) {
+            Ok(proto) => {
+                self.stats.add(Counter::RxPackets, 1);
+                self.stats.add(Counter::RxBytes, u64::from(skb.len()));
+                if !skb::protocol_handled(self.cfg.key.family, proto) {
+                    self.stats.add(Counter::NoHandler, 1);
+                }
+                Verdict::Resubmit(proto)
             }
-            Encap::Gue => self.receive_gue(skb),
-        };
-        match proto {
-            Ok(p) => Verdict::Resubmit(p),
-            Err(_) => Verdict::Drop,
+            Err(cause) => {
+                self.stats.add(cause.counter(), 1);
+                Verdict::Drop(cause.reason())
+            }
         }
     }
 }

@@ -57,12 +57,15 @@ pub(crate) enum GueError {
     Version,
     /// Unknown standard or private flags, or options that do not fit.
     Flags,
+    /// A remote checksum offload option whose checksum field comes before
+    /// the checksummed data.
+    RemCsum,
 }
 
 impl From<GueError> for Error {
     fn from(e: GueError) -> Error {
         match e {
-            GueError::Truncated | GueError::Flags => EINVAL,
+            GueError::Truncated | GueError::Flags | GueError::RemCsum => EINVAL,
             GueError::Version => eopnotsupp(),
         }
     }
@@ -120,7 +123,7 @@ pub(crate) fn validate_flags(flags: u16, opts: &[u8]) -> Result<GueOptions, GueE
         let offset = u16::from_be_bytes([r[2], r[3]]);
         // The checksum field must not come before the checksum start.
         if offset < start {
-            return Err(GueError::Flags);
+            return Err(GueError::RemCsum);
         }
         out.remcsum = Some((start, offset));
     }
@@ -255,7 +258,7 @@ mod tests {
         // Offset before start.
         assert_eq!(
             validate_flags(FLAG_PRIV, &[0x80, 0, 0, 0, 0, 10, 0, 4]),
-            Err(GueError::Flags)
+            Err(GueError::RemCsum)
         );
         assert_eq!(
             validate_flags(FLAG_PRIV, &[0x80, 0, 0, 0, 0, 4, 0, 4]),

@@ -19,12 +19,16 @@ use crate::config::{
 use crate::net::genl::{
     Dump, //
     Family,
+    McGroup,
     Message,
     Op,
     Policy,
+    Registration,
     Request,
 };
+use crate::net::netns;
 use crate::port::FouNet;
+use crate::stats::Snapshot;
 use kernel::prelude::*;
 
 /// `FOU_CMD_ADD`.
@@ -33,6 +37,15 @@ const CMD_ADD: u8 = 1;
 const CMD_DEL: u8 = 2;
 /// `FOU_CMD_GET`.
 const CMD_GET: u8 = 3;
+/// A port was added: the notification's command, after the C module's
+/// last one.
+const CMD_ADD_NTF: u8 = 4;
+/// A port was deleted: the notification's command.
+const CMD_DEL_NTF: u8 = 5;
+
+/// The multicast group `ports`: a notification, with the attributes of a
+/// GET reply, for every port added or deleted.
+const GROUP_PORTS: u32 = 0;
 
 /// The `fou` family.
 pub(crate) struct Fou;
@@ -47,7 +60,9 @@ impl Family for Fou {
         Policy::unspec(),
         Policy::be16(),        // PORT
         Policy::u8(),          // AF
-        Policy::u8_min(1),     // IPPROTO
+        Policy::u8(),          // IPPROTO: 0 is ERANGE for a direct port only
+                               // (parse_add): GUE ignores it, and old
+                               // clients send 0 there
         Policy::u8(),          // TYPE
         Policy::flag(),        // REMCSUM_NOPARTIAL
         Policy::u32(),         // LOCAL_V4
@@ -56,7 +71,10 @@ impl Family for Fou {
         Policy::exact_len(16), // PEER_V6
         Policy::be16(),        // PEER_PORT
         Policy::s32(),         // IFINDEX
+        Policy::nested(),      // STATS (requests: empty, "send them")
     ];
+
+    const MCGRPS: &'static [McGroup] = &[McGroup::new(c"ports")];
 
     const OPS: &'static [Op] = &[
         Op::new::<Fou>(CMD_ADD, true, true, false),
@@ -78,7 +96,7 @@ impl Family for Fou {
     }
 }
 
-/// ADD: creates a port (`fou_nl_add_doit`).
+/// ADD: creates a port (`fou_nl_add_doit`), and announces it.
 fn add(req: &Request<'_>) -> Result {
     let cfg = parse_add(&req.attrs()).inspect_err(|_| req.set_err_msg(c"invalid FOU port configuration"))?;
     if cfg.key.port == 0 {
@@ -86,38 +104,72 @@ fn add(req: &Request<'_>) -> Result {
         return Err(EINVAL);
     }
     let net = req.net()?;
-    net.state::<FouNet>()?.add(&net, cfg)
+    net.state::<FouNet>()?.add(&net, cfg)?;
+    // The port exists whether or not the notification could be sent (the
+    // listeners then get ENOBUFS on their sockets).
+    let _ = req.notify(GROUP_PORTS, CMD_ADD_NTF, |m| fill(m, &cfg, None));
+    Ok(())
 }
 
-/// DEL: deletes a port (`fou_nl_del_doit`); `EINVAL` when there is none,
-/// as in C.
+/// DEL: deletes a port (`fou_nl_del_doit`), and announces it; `EINVAL` when
+/// there is none, as in C.
 fn del(req: &Request<'_>) -> Result {
     let key = parse_key(&req.attrs())?;
-    if req.net()?.state::<FouNet>()?.del(&key) {
-        Ok(())
-    } else {
-        req.set_err_msg(c"no such FOU port");
-        Err(EINVAL)
+    match req.net()?.state::<FouNet>()?.del(&key) {
+        Some(cfg) => {
+            let _ = req.notify(GROUP_PORTS, CMD_DEL_NTF, |m| fill(m, &cfg, None));
+            Ok(())
+        }
+        None => {
+            req.set_err_msg(c"no such FOU port");
+            Err(EINVAL)
+        }
     }
+}
+
+/// Module unload: deletes the ports of every namespace, announcing each,
+/// while `family` is still registered (its unregistration comes first in
+/// the module's teardown, as in C, and would silence them).
+///
+/// Ports that a namespace's exit deletes are not announced: a namespace
+/// exits only once no socket is left in it, and the listeners of other
+/// namespaces have lost its id by then (`cleanup_net` unhashes it before
+/// the pernet exits run), so no socket could receive the notification.
+pub(crate) fn close_all(family: &Registration<Fou>) {
+    netns::for_each_net(|net| {
+        let Ok(fnet) = net.state::<FouNet>() else {
+            return;
+        };
+        for cfg in fnet.close().iter() {
+            let _ = family.notify(net, GROUP_PORTS, CMD_DEL_NTF, |m| fill(m, cfg, None));
+        }
+    });
 }
 
 /// GET: replies with one port (`fou_nl_get_doit`); `ESRCH` when there is
 /// none, as in C.
+///
+/// A request carrying the (empty) STATS attribute gets the port's counters
+/// in the reply's STATS.
 fn get(req: &Request<'_>) -> Result {
-    let key = parse_key(&req.attrs())?;
+    let attrs = req.attrs();
+    let key = parse_key(&attrs)?;
     if key.port == 0 {
         return Err(EINVAL);
     }
-    let Some(cfg) = req.net()?.state::<FouNet>()?.get(&key) else {
+    let stats = attrs.get(Attr::Stats).is_some();
+    let Some((cfg, snapshot)) = req.net()?.state::<FouNet>()?.get(&key, stats) else {
         req.set_err_msg(c"no such FOU port");
         return Err(ESRCH);
     };
-    req.reply(CMD_GET, |msg| fill(msg, &cfg))
+    req.reply(CMD_GET, |msg| fill(msg, &cfg, snapshot.as_ref()))
 }
 
 /// GET dump: every port of the namespace, resuming after the last key sent
-/// (kept in the cursor: a byte 1, then the encoded key).
+/// (kept in the cursor: a byte 1, then the encoded key), with their
+/// counters when the request carried STATS.
 fn dump_ports(dump: &mut Dump<'_>) -> Result {
+    let stats = dump.attrs().get(Attr::Stats).is_some();
     let cursor = *dump.cursor();
     let after = match cursor[0] {
         0 => None,
@@ -126,7 +178,9 @@ fn dump_ports(dump: &mut Dump<'_>) -> Result {
     let fnet = dump.net()?.state::<FouNet>()?;
     let mut last = None;
     let mut result = Ok(());
-    fnet.for_each_after(after.as_ref(), |cfg| match dump.add(CMD_GET, |msg| fill(msg, cfg)) {
+    fnet.for_each_after(after.as_ref(), stats, |cfg, snapshot| match dump.add(CMD_GET, |msg| {
+        fill(msg, cfg, snapshot.as_ref())
+    }) {
         Ok(true) => {
             last = Some(cfg.key);
             true
@@ -146,8 +200,8 @@ fn dump_ports(dump: &mut Dump<'_>) -> Result {
 }
 
 /// Writes a port's attributes as `fou_fill_info` does: every attribute,
-/// zero where unset.
-fn fill(msg: &mut Message<'_>, cfg: &PortConfig) -> Result {
+/// zero where unset; then its counters, when given.
+fn fill(msg: &mut Message<'_>, cfg: &PortConfig, stats: Option<&Snapshot>) -> Result {
     let key = &cfg.key;
     let (ipproto, ty) = match cfg.encap {
         Encap::Direct { ipproto } => (ipproto, 1),
@@ -181,6 +235,14 @@ fn fill(msg: &mut Message<'_>, cfg: &PortConfig) -> Result {
             msg.put(Attr::LocalV6, &v6(local))?;
             msg.put(Attr::PeerV6, &v6(peer))?;
         }
+    }
+    if let Some(s) = stats {
+        msg.put_nest(Attr::Stats, |nest| {
+            for (ty, v) in s.attrs() {
+                nest.put_uint(ty, v)?;
+            }
+            Ok(())
+        })?;
     }
     Ok(())
 }

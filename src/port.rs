@@ -12,6 +12,10 @@ use crate::config::{
     PortKey,
 };
 use crate::net::errno::eaddrinuse;
+use crate::stats::{
+    PortStats, //
+    Snapshot,
+};
 use crate::net::netns::{
     Net, //
     PernetId,
@@ -23,6 +27,10 @@ use kernel::{
     prelude::*,
     rbtree::{RBTree, RBTreeNodeReservation},
     sync::Mutex,
+};
+use core::sync::atomic::{
+    AtomicBool, //
+    Ordering,
 };
 
 /// Ports by key.
@@ -70,6 +78,12 @@ impl<V> PortTable<V> {
         self.tree.get(key)
     }
 
+    /// Removes and returns the first port in key order.
+    pub(crate) fn pop_first(&mut self) -> Option<V> {
+        let (_, node) = self.tree.cursor_front_mut()?.remove_current();
+        Some(node.to_key_value().1)
+    }
+
     /// Calls `f` on the ports after `after` (all of them for `None`) in key
     /// order, while it returns `true`.
     pub(crate) fn for_each_after(&self, after: Option<&PortKey>, mut f: impl FnMut(&PortKey, &V) -> bool) {
@@ -99,8 +113,21 @@ impl<V> PortTable<V> {
     }
 }
 
-/// A port: its socket, which carries the configuration for the receive path.
-pub(crate) type Port = TunnelSocket<PortConfig>;
+/// What the receive path of a port reads: its configuration and counters.
+pub(crate) struct PortState {
+    /// The configuration the port was added with.
+    pub(crate) cfg: PortConfig,
+    /// What it received and dropped.
+    pub(crate) stats: PortStats,
+}
+
+/// A port: its socket, which carries the state of the receive path.
+pub(crate) type Port = TunnelSocket<PortState>;
+
+/// The counters of `port` now, when `want`.
+fn snapshot(port: &Port, want: bool) -> Option<Snapshot> {
+    want.then(|| port.data().stats.snapshot(port.drops()))
+}
 
 /// The FOU state of one network namespace.
 #[pin_data]
@@ -109,6 +136,9 @@ pub(crate) struct FouNet {
     /// the receive path reaches a port through its socket, under RCU.
     #[pin]
     ports: Mutex<PortTable<Port>>,
+    /// Set, under the mutex, when the module unloads: no port may be added
+    /// after its ports were removed and announced.
+    closed: AtomicBool,
 }
 
 /// The pernet id of [`FouNet`].
@@ -122,6 +152,7 @@ impl PernetState for FouNet {
     fn new() -> impl PinInit<Self, Error> {
         try_pin_init!(FouNet {
             ports <- new_mutex!(PortTable::new(), "fou_rs_ports"),
+            closed: AtomicBool::new(false),
         })
     }
 }
@@ -134,30 +165,62 @@ impl FouNet {
     /// (the C module published it first, which led to a use-after-free).
     pub(crate) fn add(&self, net: &Net<'_>, cfg: PortConfig) -> Result {
         let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
+        let stats = PortStats::new()?;
         let mut ports = self.ports.lock();
+        if self.closed.load(Ordering::Relaxed) {
+            return Err(ENODEV);
+        }
         if ports.contains(&cfg.key) {
             return Err(eaddrinuse());
         }
-        let socket = TunnelSocket::open(net, &cfg.key, cfg)?;
+        let socket = TunnelSocket::open(net, &cfg.key, PortState { cfg, stats })?;
         ports.insert(node, cfg.key, socket)
     }
 
-    /// Deletes the port with `key`; `false` when there is none.
-    pub(crate) fn del(&self, key: &PortKey) -> bool {
+    /// Deletes the port with `key`; its configuration, or `None` when there
+    /// is none.
+    pub(crate) fn del(&self, key: &PortKey) -> Option<PortConfig> {
         let port = self.ports.lock().remove(key);
         // The socket is released here, outside the lock.
-        port.is_some()
+        port.map(|p| p.data().cfg)
     }
 
-    /// The configuration of the port with `key`.
-    pub(crate) fn get(&self, key: &PortKey) -> Option<PortConfig> {
-        self.ports.lock().get(key).map(|p| *p.data())
+    /// Deletes every port and refuses new ones (module unload): the
+    /// configurations of the ports removed.
+    pub(crate) fn close(&self) -> KVec<PortConfig> {
+        let mut removed = KVec::new();
+        loop {
+            let port = {
+                let mut ports = self.ports.lock();
+                self.closed.store(true, Ordering::Relaxed);
+                ports.pop_first()
+            };
+            // Released outside the lock, one by one.
+            let Some(port) = port else {
+                return removed;
+            };
+            // Without memory for the list, the port still goes, unannounced.
+            let _ = removed.push(port.data().cfg, GFP_KERNEL);
+        }
     }
 
-    /// Calls `f` on the configurations of the ports after `after`, in key
-    /// order, while it returns `true`.
-    pub(crate) fn for_each_after(&self, after: Option<&PortKey>, mut f: impl FnMut(&PortConfig) -> bool) {
-        self.ports.lock().for_each_after(after, |_, p| f(p.data()));
+    /// The configuration of the port with `key`, and its counters when
+    /// `stats`.
+    pub(crate) fn get(&self, key: &PortKey, stats: bool) -> Option<(PortConfig, Option<Snapshot>)> {
+        self.ports.lock().get(key).map(|p| (p.data().cfg, snapshot(p, stats)))
+    }
+
+    /// Calls `f` on the configurations of the ports after `after` (with
+    /// their counters when `stats`), in key order, while it returns `true`.
+    pub(crate) fn for_each_after(
+        &self,
+        after: Option<&PortKey>,
+        stats: bool,
+        mut f: impl FnMut(&PortConfig, Option<Snapshot>) -> bool,
+    ) {
+        self.ports
+            .lock()
+            .for_each_after(after, |_, p| f(&p.data().cfg, snapshot(p, stats)));
     }
 }
 

@@ -126,4 +126,5 @@ def main():
         sys.exit(f"gue_input.py: unknown command {cmd}")
 
 
-main()
+if __name__ == "__main__":
+    main()

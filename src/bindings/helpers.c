@@ -36,6 +36,14 @@ void fou_rs_gro_other_flow(struct sk_buff *p) { NAPI_GRO_CB(p)->same_flow = 0; }
 const struct net_offload *fou_rs_gro_offload(bool ipv6, u8 proto) { return rcu_dereference((ipv6 ? inet6_offloads : inet_offloads)[proto]); }
 struct sk_buff *fou_rs_gro_next(struct list_head *head, struct sk_buff *p) { struct list_head *n = p ? p->list.next : head->next; return n == head ? NULL : list_entry(n, struct sk_buff, list); }
 
+struct net *fou_rs_net_next(struct net *net) { struct list_head *n = net ? net->list.next : net_namespace_list.next; return n == &net_namespace_list ? NULL : list_entry(n, struct net, list); }
+
+/* Per-CPU counters. */
+u64 __percpu *fou_rs_alloc_percpu_u64(u32 n) { return __alloc_percpu(n * sizeof(u64), sizeof(u64)); }
+void fou_rs_percpu_add(u64 __percpu *base, u32 i, u64 v) { this_cpu_add(base[i], v); }
+u64 fou_rs_percpu_read(u64 __percpu *base, int cpu, u32 i) { return READ_ONCE(per_cpu_ptr(base, cpu)[i]); }
+int fou_rs_cpu_next_possible(int cpu) { unsigned int n = cpumask_next(cpu, cpu_possible_mask); return n < nr_cpu_ids ? n : -1; }
+
 #define FOU_RS_SIZE(type) { "sizeof(" #type ")", sizeof(type) }
 #define FOU_RS_OFF(type, field) { "offsetof(" #type ", " #field ")", offsetof(type, field) }
 

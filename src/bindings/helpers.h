@@ -113,4 +113,22 @@ struct ip_tunnel_info;
 /* test_bit(IP_TUNNEL_CSUM_BIT, info->key.tun_flags): `csum` was asked for. */
 bool fou_rs_tunnel_info_csum(const struct ip_tunnel_info *info);
 
+struct net;
+
+/* The namespace after net on net_namespace_list (the first for NULL), NULL
+ * at the end; the caller holds net_rwsem. */
+struct net *fou_rs_net_next(struct net *net);
+
+/* __alloc_percpu(n * sizeof(u64), sizeof(u64)): n zeroed counters per CPU. */
+u64 __percpu *fou_rs_alloc_percpu_u64(u32 n);
+
+/* this_cpu_add(base[i], v): counts on the running CPU, from any context. */
+void fou_rs_percpu_add(u64 __percpu *base, u32 i, u64 v);
+
+/* READ_ONCE(per_cpu_ptr(base, cpu)[i]). */
+u64 fou_rs_percpu_read(u64 __percpu *base, int cpu, u32 i);
+
+/* The possible CPU after cpu (the first for -1), -1 after the last. */
+int fou_rs_cpu_next_possible(int cpu);
+
 #endif

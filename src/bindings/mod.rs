@@ -208,7 +208,10 @@ mod tests {
     #[test]
     fn uapi_numbers_match() {
         use crate::config::Attr;
-        assert_eq!(u32::from(Attr::MAX), __FOU_ATTR_MAX - 1);
+        // fou-rs's own attributes come after the kernel's last one.
+        assert_eq!(u32::from(Attr::Ifindex as u16), __FOU_ATTR_MAX - 1);
+        assert_eq!(u32::from(Attr::Stats as u16), __FOU_ATTR_MAX);
+        assert_eq!(Attr::MAX, Attr::Stats as u16);
         assert_eq!(u32::from(Attr::Port as u16), FOU_ATTR_PORT);
         assert_eq!(u32::from(Attr::RemcsumNopartial as u16), FOU_ATTR_REMCSUM_NOPARTIAL);
         assert_eq!(u32::from(Attr::Ifindex as u16), FOU_ATTR_IFINDEX);

@@ -80,15 +80,9 @@ impl Policy {
         Policy::of(bindings::NLA_FLAG)
     }
 
-    /// An 8-bit integer of at least `min` (`NLA_POLICY_MIN(NLA_U8, min)`).
-    pub(crate) const fn u8_min(min: i16) -> Self {
-        let mut p = Policy::of(bindings::NLA_U8);
-        // CAST: the `NLA_VALIDATE_*` values are below 256.
-        p.0.validation_type = bindings::nla_policy_validation_NLA_VALIDATE_MIN as u8;
-        p.0.__bindgen_anon_1 = bindings::nla_policy__bindgen_ty_1 {
-            __bindgen_anon_1: bindings::nla_policy__bindgen_ty_1__bindgen_ty_1 { min, max: 0 },
-        };
-        p
+    /// Nested attributes (`NLA_NESTED`), possibly none.
+    pub(crate) const fn nested() -> Self {
+        Policy::of(bindings::NLA_NESTED)
     }
 
     /// Bytes of exactly `len` (`NLA_POLICY_EXACT_LEN(len)`).
@@ -115,9 +109,10 @@ impl Op {
     pub(crate) const fn new<F: Family>(cmd: u8, admin: bool, doit: bool, dumpit: bool) -> Self {
         // CAST: `GENL_*` flag values are below 256.
         let flags = if admin { bindings::GENL_ADMIN_PERM as u8 } else { 0 };
-        // CAST: as above.
+        // CAST: as above. A dump's request attributes are parsed too,
+        // liberally (`Dump::attrs`).
         let validate = (bindings::genl_validate_flags_GENL_DONT_VALIDATE_STRICT
-            | bindings::genl_validate_flags_GENL_DONT_VALIDATE_DUMP) as u8;
+            | bindings::genl_validate_flags_GENL_DONT_VALIDATE_DUMP_STRICT) as u8;
         Op(bindings::genl_small_ops {
             doit: if doit { Some(doit_trampoline::<F>) } else { None },
             dumpit: if dumpit { Some(dumpit_trampoline::<F>) } else { None },
@@ -126,6 +121,32 @@ impl Op {
             flags,
             validate,
         })
+    }
+}
+
+/// A multicast group of a family (`struct genl_multicast_group`).
+#[repr(transparent)]
+pub(crate) struct McGroup(bindings::genl_multicast_group);
+
+// SAFETY: a group description is immutable plain data.
+unsafe impl Sync for McGroup {}
+
+impl McGroup {
+    /// The group `name` (at most 15 bytes; a longer name is cut), open to
+    /// any listener, as the kernel's own families' notification groups.
+    pub(crate) const fn new(name: &CStr) -> Self {
+        let mut g = bindings::genl_multicast_group {
+            name: [0; 16],
+            flags: 0,
+        };
+        let b = name.to_bytes();
+        let mut i = 0;
+        while i < b.len() && i < 15 {
+            // CAST: bytes of a C string, reinterpreted as `c_char`.
+            g.name[i] = b[i] as c_char;
+            i += 1;
+        }
+        McGroup(g)
     }
 }
 
@@ -141,6 +162,8 @@ pub(crate) trait Family: Sized + 'static {
     const OPS: &'static [Op];
     /// The first command whose attributes are validated strictly.
     const RESV_START_OP: u8;
+    /// The multicast groups; index `n` is group `n` of [`Request::notify`].
+    const MCGRPS: &'static [McGroup] = &[];
 
     /// Handles a request for `cmd` (its `doit`).
     fn doit(cmd: u8, req: &Request<'_>) -> Result;
@@ -173,6 +196,10 @@ impl<F: Family> Registration<F> {
     /// Fails with `EEXIST`, and says who to blame, when a family of that
     /// name exists (the C `fou.ko` is loaded).
     pub(crate) fn register(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        // The request attributes are read by `Attr` (`attrs_from_table`):
+        // the table generic netlink parses into has one entry per policy
+        // entry, so the policy must cover every attribute.
+        const { assert!(F::POLICY.len() == Attr::MAX as usize + 1) };
         try_pin_init!(Self {
             family <- Opaque::try_ffi_init(move |slot: *mut bindings::genl_family| {
                 let mut fam = bindings::genl_family {
@@ -185,6 +212,9 @@ impl<F: Family> Registration<F> {
                     // CAST: a family has a handful of commands.
                     n_small_ops: F::OPS.len() as u8,
                     resv_start_op: F::RESV_START_OP,
+                    mcgrps: F::MCGRPS.as_ptr().cast::<bindings::genl_multicast_group>(),
+                    // CAST: a family has a handful of groups.
+                    n_mcgrps: F::MCGRPS.len() as u8,
                     ..Default::default()
                 };
                 fam.set_netnsok(1);
@@ -214,6 +244,104 @@ impl<F: Family> Registration<F> {
             _f: PhantomData,
         })
     }
+}
+
+impl<F: Family> Registration<F> {
+    /// Sends a message of command `cmd`, filled by `fill`, to the listeners
+    /// of group `group` in `net` (`genlmsg_multicast_netns`).
+    pub(crate) fn notify(
+        &self,
+        net: &Net<'_>,
+        group: u32,
+        cmd: u8,
+        fill: impl FnOnce(&mut Message<'_>) -> Result,
+    ) -> Result {
+        // SAFETY: `family` is registered (type invariant), `net` is alive.
+        unsafe { multicast(self.family.get(), net, group, cmd, fill) }
+    }
+}
+
+/// Sends a message of command `cmd`, filled by `fill`, to the listeners of
+/// group `group` of `family` in `net`; nothing when there are none, or
+/// `group` is not one of the family's.
+///
+/// # Safety
+///
+/// `family` is registered.
+unsafe fn multicast(
+    family: *const bindings::genl_family,
+    net: &Net<'_>,
+    group: u32,
+    cmd: u8,
+    fill: impl FnOnce(&mut Message<'_>) -> Result,
+) -> Result {
+    // SAFETY: `family` is registered (guaranteed by the caller).
+    if group >= u32::from(unsafe { (*family).n_mcgrps }) {
+        return Err(EINVAL);
+    }
+    // SAFETY: `family` is registered, `net` alive, `group` one of the
+    // family's groups.
+    if unsafe { bindings::genl_has_listeners(family, net.as_ptr(), group) } == 0 {
+        return Ok(());
+    }
+    // SAFETY: allocating a message has no preconditions.
+    let skb = unsafe { bindings::fou_rs_genlmsg_new_default() };
+    if skb.is_null() {
+        return Err(ENOMEM);
+    }
+    // SAFETY: `skb` is ours; the family is registered.
+    let r = unsafe { Message::begin(skb, 0, 0, family, 0, cmd) }.and_then(|mut m| {
+        fill(&mut m)?;
+        m.end();
+        Ok(())
+    });
+    if let Err(e) = r {
+        // SAFETY: `skb` is ours and not handed on.
+        unsafe { bindings::nlmsg_free(skb) };
+        return Err(e);
+    }
+    // SAFETY: `skb` is a complete message, consumed whatever this returns;
+    // the family is registered and `group` is one of its groups. No
+    // listener left since the check is `ESRCH`, which is no error here.
+    let ret = unsafe {
+        bindings::genlmsg_multicast_netns(family, net.as_ptr(), skb, 0, group, kernel::bindings::GFP_KERNEL)
+    };
+    match to_result(ret) {
+        Err(e) if e == ESRCH => Ok(()),
+        r => r,
+    }
+}
+
+/// The attributes of a request, from the table generic netlink parsed it
+/// into.
+///
+/// # Safety
+///
+/// `table` is NULL or a parsed attribute table of at least `Attr::MAX + 1`
+/// entries whose attributes live for `'a`.
+unsafe fn attrs_from_table<'a>(table: *mut *mut bindings::nlattr) -> Attrs<'a> {
+    let mut attrs = Attrs::default();
+    if table.is_null() {
+        return attrs;
+    }
+    for attr in Attr::ALL {
+        // SAFETY: the table has `Attr::MAX + 1` entries (guaranteed by the
+        // caller), and `attr` is at most `Attr::MAX`.
+        let nla = unsafe { *table.add(usize::from(attr as u16)) };
+        if nla.is_null() {
+            continue;
+        }
+        // SAFETY: `nla` is a parsed attribute inside the request, which
+        // lives for `'a`; its payload is `nla_len` bytes at `nla_data`.
+        let payload = unsafe {
+            core::slice::from_raw_parts(
+                bindings::nla_data(nla).cast::<u8>(),
+                usize::from(bindings::nla_len(nla)),
+            )
+        };
+        attrs.set(attr, payload);
+    }
+    attrs
 }
 
 #[pinned_drop]
@@ -292,30 +420,24 @@ impl<'a> Request<'a> {
 
     /// The attributes of the request, as the policy accepted them.
     pub(crate) fn attrs(&self) -> Attrs<'a> {
-        let mut attrs = Attrs::default();
-        // SAFETY: `info` is valid (type invariant).
-        let table = unsafe { (*self.info).attrs };
-        if table.is_null() {
-            return attrs;
-        }
-        for attr in Attr::ALL {
-            // SAFETY: generic netlink parsed the request into a table of
-            // `maxattr + 1` entries, and `attr` is at most `maxattr`.
-            let nla = unsafe { *table.add(usize::from(attr as u16)) };
-            if nla.is_null() {
-                continue;
-            }
-            // SAFETY: `nla` is a parsed attribute inside the request, which
-            // lives for `'a`; its payload is `nla_len` bytes at `nla_data`.
-            let payload = unsafe {
-                core::slice::from_raw_parts(
-                    bindings::nla_data(nla).cast::<u8>(),
-                    usize::from(bindings::nla_len(nla)),
-                )
-            };
-            attrs.set(attr, payload);
-        }
-        attrs
+        // SAFETY: `info` is valid (type invariant); generic netlink parsed
+        // the request into a table of `maxattr + 1` entries, and the
+        // family's `maxattr` is `Attr::MAX` (checked at registration).
+        unsafe { attrs_from_table((*self.info).attrs) }
+    }
+
+    /// Sends a message of command `cmd`, filled by `fill`, to the listeners
+    /// of the family's multicast group `group` in the request's namespace.
+    pub(crate) fn notify(
+        &self,
+        group: u32,
+        cmd: u8,
+        fill: impl FnOnce(&mut Message<'_>) -> Result,
+    ) -> Result {
+        let net = self.net()?;
+        // SAFETY: `info` is valid (type invariant) and names the registered
+        // family that is handling it.
+        unsafe { multicast((*self.info).family, &net, group, cmd, fill) }
     }
 
     /// The network namespace of the requesting socket.
@@ -445,6 +567,48 @@ impl Message<'_> {
     pub(crate) fn put_flag(&mut self, attr: Attr) -> Result {
         self.put(attr, &[])
     }
+
+    /// Adds attribute `attr` holding the attributes `fill` adds
+    /// (`nla_nest_start`, `nla_nest_end`); nothing on error.
+    pub(crate) fn put_nest(&mut self, attr: Attr, fill: impl FnOnce(&mut Nest<'_, '_>) -> Result) -> Result {
+        // SAFETY: `skb` is writable (type invariant).
+        let nest = unsafe { bindings::nla_nest_start(self.skb, c_int::from(attr as u16)) };
+        if nest.is_null() {
+            return Err(EMSGSIZE);
+        }
+        let r = fill(&mut Nest { msg: self });
+        // SAFETY: `nest` was started in `skb` above, and everything after it
+        // is its content.
+        unsafe {
+            match r {
+                Ok(()) => {
+                    bindings::nla_nest_end(self.skb, nest);
+                }
+                Err(_) => bindings::nla_nest_cancel(self.skb, nest),
+            }
+        }
+        r
+    }
+}
+
+/// The content of a nested attribute being added to a [`Message`]: numbered
+/// by the nest's own attribute set.
+pub(crate) struct Nest<'m, 'a> {
+    msg: &'m mut Message<'a>,
+}
+
+impl Nest<'_, '_> {
+    /// Adds attribute `ty` as a 64-bit unsigned integer (YNL's `uint`,
+    /// `NLA_UINT`, in host order).
+    pub(crate) fn put_uint(&mut self, ty: u16, v: u64) -> Result {
+        let data = v.to_ne_bytes();
+        // SAFETY: `skb` is writable (type invariant of `Message`); `data` is
+        // valid for 8 bytes and copied.
+        let ret = unsafe {
+            bindings::nla_put(self.msg.skb, c_int::from(ty), 8, data.as_ptr().cast::<c_void>())
+        };
+        to_result(ret)
+    }
 }
 
 /// The size of the cursor a dump keeps between its parts.
@@ -502,6 +666,15 @@ impl<'a> Dump<'a> {
         let net = unsafe { bindings::genl_info_net(self.info()) };
         // SAFETY: the requesting socket's namespace outlives the dump part.
         unsafe { Net::from_raw(net) }.ok_or(EINVAL)
+    }
+
+    /// The attributes of the dump request, as the policy accepted them.
+    pub(crate) fn attrs(&self) -> Attrs<'a> {
+        // SAFETY: the dump's genl_info is valid for `'a`; generic netlink
+        // parsed the request (the ops validate dumps) into a table of
+        // `maxattr + 1` entries, and `maxattr` is `Attr::MAX` (checked at
+        // registration).
+        unsafe { attrs_from_table((*self.info()).attrs) }
     }
 
     /// The cursor, zeroed at the start of a dump and kept between parts.

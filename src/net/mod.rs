@@ -10,6 +10,7 @@ pub(crate) mod errno;
 pub(crate) mod genl;
 pub(crate) mod gro;
 pub(crate) mod netns;
+pub(crate) mod percpu;
 pub(crate) mod rcu;
 pub(crate) mod udp_tunnel;
 pub(crate) mod skb;

@@ -211,3 +211,25 @@ unsafe extern "C" fn pernet_exit<T: PernetState>(net: *mut bindings::net) {
     // `exit` (the registration is gone or the namespace is dying).
     unsafe { core::ptr::drop_in_place(p) };
 }
+
+/// Calls `f` on every network namespace alive, under `net_rwsem`: none is
+/// added or removed meanwhile (a namespace leaves the list before its
+/// pernet exits run), so each one's pernet state stays initialized during
+/// its call. `f` may sleep, and must not create or destroy namespaces.
+pub(crate) fn for_each_net(mut f: impl FnMut(&Net<'_>)) {
+    // SAFETY: `net_rwsem` is the kernel's lock of the namespace list.
+    unsafe { bindings::down_read(&raw mut bindings::net_rwsem) };
+    let mut p = core::ptr::null_mut();
+    loop {
+        // SAFETY: `net_rwsem` is held; `p` is NULL or on the list.
+        p = unsafe { bindings::fou_rs_net_next(p) };
+        // SAFETY: a namespace on the list stays there, alive, while
+        // `net_rwsem` is held, which it is until after the call.
+        let Some(net) = (unsafe { Net::from_raw(p) }) else {
+            break;
+        };
+        f(&net);
+    }
+    // SAFETY: taken above.
+    unsafe { bindings::up_read(&raw mut bindings::net_rwsem) };
+}

@@ -55,6 +55,51 @@ pub(crate) struct RemCsum {
     pub(crate) nopartial: bool,
 }
 
+/// Why [`SkBuff::pull_encap`] failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PullError {
+    /// The packet, or its outer IP length, is shorter than the header.
+    Short,
+    /// The remote checksum offload option points outside the packet.
+    RemCsum,
+    /// Unsharing the packet to clear its offload state failed.
+    NoMem,
+}
+
+/// Why a packet is dropped: the kernel's drop reasons (`enum
+/// skb_drop_reason`) that tunnel receive paths use, shown by the
+/// `skb:kfree_skb` tracepoint, `perf trace` and dropwatch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DropReason {
+    /// `SKB_DROP_REASON_PKT_TOO_SMALL`: shorter than its headers say.
+    PktTooSmall,
+    /// `SKB_DROP_REASON_UNHANDLED_PROTO`: a version, flag or message type
+    /// the receiver does not implement.
+    UnhandledProto,
+    /// `SKB_DROP_REASON_IP_NOPROTO`: no inner protocol to hand it to.
+    IpNoProto,
+    /// `SKB_DROP_REASON_SKB_CSUM`: a checksum to complete that cannot be.
+    SkbCsum,
+    /// `SKB_DROP_REASON_NOMEM`: memory ran out.
+    NoMem,
+    /// `SKB_DROP_REASON_SOCKET_CLOSE`: the receiving socket is closing.
+    SocketClose,
+}
+
+impl DropReason {
+    /// The C value.
+    fn raw(self) -> bindings::skb_drop_reason {
+        match self {
+            DropReason::PktTooSmall => bindings::skb_drop_reason_SKB_DROP_REASON_PKT_TOO_SMALL,
+            DropReason::UnhandledProto => bindings::skb_drop_reason_SKB_DROP_REASON_UNHANDLED_PROTO,
+            DropReason::IpNoProto => bindings::skb_drop_reason_SKB_DROP_REASON_IP_NOPROTO,
+            DropReason::SkbCsum => bindings::skb_drop_reason_SKB_DROP_REASON_SKB_CSUM,
+            DropReason::NoMem => bindings::skb_drop_reason_SKB_DROP_REASON_NOMEM,
+            DropReason::SocketClose => bindings::skb_drop_reason_SKB_DROP_REASON_SOCKET_CLOSE,
+        }
+    }
+}
+
 /// A packet the stack lends for the duration of a callback.
 ///
 /// # Invariants
@@ -100,12 +145,19 @@ impl<'a> SkBuff<'a> {
     /// makes the inner packet the transport header and clears the
     /// encapsulation offload state.
     ///
-    /// `EINVAL` when the linear area or the outer length is shorter than
-    /// `hlen`, or the remote checksum option points past the packet; the
-    /// caller then drops the packet.
-    pub(crate) fn pull_encap(&mut self, outer: Family, hlen: u16, remcsum: Option<RemCsum>) -> Result {
+    /// Fails, leaving the packet for the caller to drop, when the linear
+    /// area or the outer length is shorter than `hlen` ([`PullError::Short`]),
+    /// the remote checksum option points past the packet
+    /// ([`PullError::RemCsum`]), or unsharing it for the offload state
+    /// failed ([`PullError::NoMem`]).
+    pub(crate) fn pull_encap(
+        &mut self,
+        outer: Family,
+        hlen: u16,
+        remcsum: Option<RemCsum>,
+    ) -> Result<(), PullError> {
         if self.headlen() < u32::from(hlen) {
-            return Err(EINVAL);
+            return Err(PullError::Short);
         }
         let skb = self.ptr.as_ptr();
         // SAFETY: `skb` is valid and ours (type invariant); it was received
@@ -117,25 +169,25 @@ impl<'a> SkBuff<'a> {
                 Family::Inet => {
                     let iph = bindings::ip_hdr(skb);
                     let len = u16::from_be((*iph).tot_len);
-                    (*iph).tot_len = len.checked_sub(hlen).ok_or(EINVAL)?.to_be();
+                    (*iph).tot_len = len.checked_sub(hlen).ok_or(PullError::Short)?.to_be();
                 }
                 Family::Inet6 => {
                     let ip6h = bindings::ipv6_hdr(skb);
                     let len = u16::from_be((*ip6h).payload_len);
-                    (*ip6h).payload_len = len.checked_sub(hlen).ok_or(EINVAL)?.to_be();
+                    (*ip6h).payload_len = len.checked_sub(hlen).ok_or(PullError::Short)?.to_be();
                 }
             }
             bindings::skb_postpull_rcsum(skb, (*skb).data.cast(), u32::from(hlen));
         }
         if let Some(r) = remcsum {
-            self.remcsum_process(hlen, r)?;
+            self.remcsum_process(hlen, r).map_err(|_| PullError::RemCsum)?;
         }
         // SAFETY: `hlen` bytes are still linear: the pull for the remote
         // checksum, if any, only made more bytes linear.
         unsafe {
             bindings::__skb_pull(skb, u32::from(hlen));
             bindings::skb_reset_transport_header(skb);
-            to_result(bindings::iptunnel_pull_offloads(skb))
+            to_result(bindings::iptunnel_pull_offloads(skb)).map_err(|_| PullError::NoMem)
         }
     }
 
@@ -362,10 +414,31 @@ impl<'a> SkBuff<'a> {
         }
     }
 
-    /// Frees the packet: the end of a packet that is dropped.
-    pub(super) fn drop_packet(self) {
-        // SAFETY: `ptr` is valid and the caller gave its packet to us to
-        // consume (a receive callback that returns 0).
-        unsafe { bindings::kfree_skb(self.ptr.as_ptr()) };
+    /// Frees the packet received on socket `sk` for `reason`: the end of a
+    /// packet that is dropped.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the packet (a receive callback that returns 0 for
+    /// it) and `sk` is valid.
+    pub(super) unsafe fn drop_packet(self, sk: *mut bindings::sock, reason: DropReason) {
+        // SAFETY: `ptr` is valid and ours to consume (guaranteed by the
+        // caller), as is `sk`.
+        unsafe { bindings::sk_skb_reason_drop(sk, self.ptr.as_ptr(), reason.raw()) };
+    }
+}
+
+/// Whether IP protocol `proto` of `family` has a handler registered: where
+/// a packet resubmitted to it goes (without one, the IP layer answers
+/// "protocol unreachable" and drops it, unless a raw socket takes it).
+pub(crate) fn protocol_handled(family: Family, proto: u8) -> bool {
+    let _rcu = kernel::sync::rcu::read_lock();
+    // SAFETY: reading the protocol tables under RCU; only the pointers'
+    // presence is looked at.
+    unsafe {
+        match family {
+            Family::Inet => !bindings::fou_rs_inet_proto(proto).is_null(),
+            Family::Inet6 => !bindings::fou_rs_inet6_proto(proto).is_null(),
+        }
     }
 }

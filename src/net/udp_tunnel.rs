@@ -21,7 +21,10 @@ use crate::net::gro::{
 };
 use crate::net::netns::Net;
 use crate::net::rcu::RcuOwned;
-use crate::net::skb::SkBuff;
+use crate::net::skb::{
+    DropReason, //
+    SkBuff,
+};
 use core::ptr::{
     null_mut, //
     NonNull,
@@ -36,8 +39,9 @@ pub(crate) enum Verdict {
     /// Hand the decapsulated packet to IP protocol `n` (`encap_rcv`
     /// returns `-n` and the IP layer resubmits it).
     Resubmit(u8),
-    /// Free the packet: it is malformed, or its port is going away.
-    Drop,
+    /// Free the packet, for this reason: it is malformed, or its port is
+    /// going away.
+    Drop(DropReason),
 }
 
 /// The receive side of a tunnel socket: decapsulates one datagram, and
@@ -164,6 +168,17 @@ impl<T: Receiver> TunnelSocket<T> {
     pub(crate) fn data(&self) -> &T {
         &self.data
     }
+
+    /// The socket's drop counter (`sk_drops_read`): the datagrams UDP
+    /// dropped before `encap_rcv` (bad checksums, IPsec policy) and those
+    /// the receiver dropped.
+    pub(crate) fn drops(&self) -> u64 {
+        // SAFETY: `sock` is set up and ours (type invariant), and so is its
+        // `sk` until `drop`.
+        let n = unsafe { bindings::sk_drops_read((*self.sock.as_ptr()).sk) };
+        // CAST: a count, never negative.
+        n as u64
+    }
 }
 
 impl<T: Receiver> Drop for TunnelSocket<T> {
@@ -195,16 +210,19 @@ unsafe extern "C" fn encap_rcv<T: Receiver>(sk: *mut bindings::sock, skb: *mut b
     // is held.
     let verdict = match unsafe { receiver::<T>(sk) } {
         Some(r) => r.receive(&mut skb),
-        None => Verdict::Drop,
+        None => Verdict::Drop(DropReason::SocketClose),
     };
     match verdict {
         Verdict::Resubmit(proto) => -c_int::from(proto),
-        Verdict::Drop => {
+        Verdict::Drop(reason) => {
             // Counted where `ss -uam` (skmem `d`) and /proc/net/udp show
             // the socket's drops.
-            // SAFETY: `sk` is valid during the call.
-            unsafe { bindings::sk_drops_inc(sk) };
-            skb.drop_packet();
+            // SAFETY: `sk` is valid during the call; the packet is ours to
+            // free since this returns 0 for it.
+            unsafe {
+                bindings::sk_drops_inc(sk);
+                skb.drop_packet(sk, reason);
+            }
             0
         }
     }
