@@ -152,6 +152,16 @@ pub(crate) enum Addr {
     V6([u8; 16]),
 }
 
+impl Addr {
+    /// Whether this is the unspecified address (`0.0.0.0` or `::`).
+    fn is_unspecified(&self) -> bool {
+        match self {
+            Addr::V4(b) => b.iter().all(|x| *x == 0),
+            Addr::V6(b) => b.iter().all(|x| *x == 0),
+        }
+    }
+}
+
 /// The far end a port is connected to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Peer {
@@ -287,6 +297,11 @@ fn addr(attrs: &Attrs<'_>, family: Family, v4: Attr, v6: Attr) -> Result<Option<
 /// a missing port (binding a random one) led to a use-after-free. A peer
 /// address needs PEER_PORT, and IFINDEX needs a local address (`EINVAL`).
 /// Addresses of the other family are ignored, as in C.
+///
+/// What a GET or dump replies for a port without a local address or peer
+/// (LOCAL and PEER all zero, PEER_PORT 0, IFINDEX 0) identifies that port,
+/// as C's `fou_cfg_cmp` finds it: a zero local address without a device
+/// is no local address, a zero peer on port 0 no peer.
 pub(crate) fn parse_key(attrs: &Attrs<'_>) -> Result<PortKey> {
     let family = match attrs.u8(Attr::Af)? {
         None | Some(AF_INET) => Family::Inet,
@@ -308,6 +323,8 @@ pub(crate) fn parse_key(attrs: &Attrs<'_>) -> Result<PortKey> {
         Some(i) if i < 0 => return Err(EINVAL),
         Some(i) => i,
     };
+    let local = local.filter(|a| ifindex != 0 || !a.is_unspecified());
+    let peer = peer.filter(|p| p.port != 0 || !p.addr.is_unspecified());
     // INVARIANT: the addresses were read for `family`; `ifindex` is 0 unless
     // `local` is present, and not negative.
     Ok(PortKey {
@@ -450,6 +467,37 @@ mod tests {
         let key = parse_key(&a)?;
         assert_eq!(key.ifindex, 2);
         assert_eq!(key.local, Some(Addr::V4(V4_A)));
+        Ok(())
+    }
+
+    #[test]
+    fn what_a_dump_replies_identifies_the_port() -> Result {
+        // A port without local address or peer, as GET and dumps give it.
+        let zero4 = [0u8; 4];
+        let zero_port = 0u16.to_be_bytes();
+        let zero_ifindex = 0i32.to_ne_bytes();
+        let mut a = gre_port();
+        a.set(Attr::LocalV4, &zero4);
+        a.set(Attr::PeerV4, &zero4);
+        a.set(Attr::PeerPort, &zero_port);
+        a.set(Attr::Ifindex, &zero_ifindex);
+        assert_eq!(parse_key(&a)?, parse_key(&gre_port())?);
+        // IPv6 likewise.
+        let zero6 = [0u8; 16];
+        let mut b = gre_port();
+        b.set(Attr::Af, &INET6);
+        b.set(Attr::LocalV6, &zero6);
+        b.set(Attr::PeerV6, &zero6);
+        b.set(Attr::PeerPort, &zero_port);
+        b.set(Attr::Ifindex, &zero_ifindex);
+        let mut c = gre_port();
+        c.set(Attr::Af, &INET6);
+        assert_eq!(parse_key(&b)?, parse_key(&c)?);
+        // A zero address with a device, or a zero peer on a port, stays.
+        a.set(Attr::Ifindex, &IFINDEX_2);
+        assert_eq!(parse_key(&a)?.local, Some(Addr::V4(zero4)));
+        a.set(Attr::PeerPort, &PEER_PORT);
+        assert!(parse_key(&a)?.peer.is_some());
         Ok(())
     }
 

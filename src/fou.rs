@@ -76,17 +76,12 @@ impl kernel::InPlaceModule for FouRs {
             rcu: net::rcu::RcuBarrier,
             kfuncs: net::tunnel::KfuncRegistration::register()?,
         })
-        .pin_chain(|_| {
-            pr_info!("Foo-over-UDP and GUE in Rust: genl family fou, FOU and GUE receive with GRO, encap fou and gue (IPv4 and IPv6 tunnels)\n");
-            Ok(())
-        })
     }
 }
 
 #[pinned_drop]
 impl PinnedDrop for FouRs {
     fn drop(self: Pin<&mut Self>) {
-        pr_info!("unloading\n");
         // Before the fields go: the family still registered, every port is
         // deleted and announced.
         netlink::close_all(&self.family);

@@ -34,8 +34,6 @@ const IPPROTO_UDPLITE: u8 = 136;
 pub(crate) const IPPROTO_IPIP: u8 = 4;
 /// `IPPROTO_IPV6`.
 pub(crate) const IPPROTO_IPV6: u8 = 41;
-/// The size of an ICMP header, and of an ICMPv6 header.
-const ICMP_HLEN: c_int = 8;
 
 /// A UDP header from `sport` to `dport` over `len` bytes (header included),
 /// checksum zero (filled in later, or left zero for `noencap-csum`).
@@ -100,9 +98,7 @@ pub(crate) fn gue_err(skb: &mut SkBuff<'_>, err: &IcmpError<'_>) -> Result {
             proto_ctype
         }
     };
-    // The inner protocol's handler expects the ICMP header as transport
-    // header.
-    skb.with_transport_header(-ICMP_HLEN, |skb| skb.proto_err(proto, err))
+    skb.proto_err(proto, err)
 }
 
 /// The `encap fou` encapsulation: a UDP header.

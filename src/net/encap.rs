@@ -15,7 +15,6 @@ use crate::net::skb::{
     IcmpError, //
     SkBuff,
 };
-use core::marker::PhantomData;
 use kernel::prelude::*;
 
 /// The outer family a tunnel encapsulates over.
@@ -125,6 +124,11 @@ impl OpsTable {
 
 /// `encap_hlen` of `E` (the same for both families; the flags it reads,
 /// REMCSUM, are too).
+///
+/// # Safety
+///
+/// `e` is the valid encap configuration of a tunnel, as the IP tunnel
+/// layer passes it to `encap_hlen` of the ops table this is in.
 unsafe extern "C" fn encap_hlen<E: EncapOps>(e: *mut bindings::ip_tunnel_encap) -> usize {
     // SAFETY: the tunnel passes its valid encap configuration.
     E::hlen(&EncapParams::from_c(unsafe { &*e }, Outer::V4))
@@ -159,6 +163,13 @@ unsafe fn build<E: EncapOps>(
 }
 
 /// `build_header` of `E` for IPv4 tunnels.
+///
+/// # Safety
+///
+/// The arguments are those an IPv4 tunnel's transmit path passes to
+/// `build_header`: a packet it owns and lends for the call, its encap
+/// configuration, the inner protocol to update, and the route's flow, all
+/// valid for the call.
 unsafe extern "C" fn build_header<E: EncapOps>(
     skb: *mut bindings::sk_buff,
     e: *mut bindings::ip_tunnel_encap,
@@ -177,6 +188,10 @@ unsafe extern "C" fn build_header<E: EncapOps>(
 }
 
 /// `build_header` of `E` for IPv6 tunnels.
+///
+/// # Safety
+///
+/// As for [`build_header`], from an IPv6 tunnel (`fl6` an IPv6 flow).
 unsafe extern "C" fn build_header6<E: EncapOps>(
     skb: *mut bindings::sk_buff,
     e: *mut bindings::ip_tunnel_encap,
@@ -212,12 +227,24 @@ unsafe fn err<E: EncapOps>(skb: *mut bindings::sk_buff, icmp: IcmpError<'_>) -> 
 }
 
 /// `err_handler` of `E` for IPv4 tunnels.
+///
+/// # Safety
+///
+/// `skb` is the quoted packet the ICMP receive path lends to an IPv4
+/// protocol's `err_handler`, `data` at the quoted IP header and the ICMP
+/// header pulled just before it.
 unsafe extern "C" fn err_handler<E: EncapOps>(skb: *mut bindings::sk_buff, info: u32) -> c_int {
     // SAFETY: the ICMP receive path lends us its packet for the call.
-    unsafe { err::<E>(skb, IcmpError::V4 { info }) }
+    unsafe { err::<E>(skb, IcmpError::v4(info)) }
 }
 
 /// `err_handler` of `E` for IPv6 tunnels.
+///
+/// # Safety
+///
+/// The arguments are those the ICMPv6 receive path passes to an IPv6
+/// protocol's `err_handler`, valid for the call, with the ICMPv6 header
+/// pulled just before `data`.
 unsafe extern "C" fn err_handler6<E: EncapOps>(
     skb: *mut bindings::sk_buff,
     opt: *mut bindings::inet6_skb_parm,
@@ -226,14 +253,9 @@ unsafe extern "C" fn err_handler6<E: EncapOps>(
     offset: c_int,
     info: u32,
 ) -> c_int {
-    let icmp = IcmpError::V6 {
-        opt,
-        type_,
-        code,
-        offset,
-        info,
-        _p: PhantomData,
-    };
+    // SAFETY: the arguments the ICMPv6 receive path passed us; `opt` is
+    // valid for the call, which `icmp` does not outlive.
+    let icmp = unsafe { IcmpError::v6(opt, type_, code, offset, info) };
     // SAFETY: the ICMPv6 receive path lends us its packet for the call.
     unsafe { err::<E>(skb, icmp) }
 }

@@ -362,6 +362,11 @@ fn errno(r: Result) -> c_int {
 }
 
 /// The C `doit` of every op of `F`.
+///
+/// # Safety
+///
+/// `info` is the request generic netlink passes to a `doit` of family
+/// `F`, valid for the call.
 unsafe extern "C" fn doit_trampoline<F: Family>(
     _skb: *mut bindings::sk_buff,
     info: *mut bindings::genl_info,
@@ -373,6 +378,11 @@ unsafe extern "C" fn doit_trampoline<F: Family>(
 }
 
 /// The C `dumpit` of every op of `F`.
+///
+/// # Safety
+///
+/// `skb` and `cb` are the buffer and state netlink passes to a `dumpit`
+/// of family `F`, valid and ours for the call.
 unsafe extern "C" fn dumpit_trampoline<F: Family>(
     skb: *mut bindings::sk_buff,
     cb: *mut bindings::netlink_callback,

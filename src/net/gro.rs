@@ -131,10 +131,15 @@ impl GroComplete<'_> {
     }
 }
 
-/// The inner protocol's offload callbacks of `family`, under RCU.
-fn offload(family: Family, proto: u8) -> Option<&'static bindings::net_offload> {
-    // SAFETY: reading the offload table; the caller holds RCU (GRO runs in
-    // softirq under RCU), and a registered entry stays valid meanwhile.
+/// The inner protocol's offload callbacks of `family`, valid while `_rcu`
+/// is held.
+fn offload<'a>(
+    _rcu: &'a kernel::sync::rcu::Guard,
+    family: Family,
+    proto: u8,
+) -> Option<&'a bindings::net_offload> {
+    // SAFETY: reading the offload table under `_rcu`; a registered entry
+    // stays valid until a grace period after it is unregistered.
     unsafe { bindings::fou_rs_gro_offload(family == Family::Inet6, proto).as_ref() }
 }
 
@@ -172,7 +177,8 @@ pub(crate) unsafe fn receive(
         _p: PhantomData,
     };
     if let GroVerdict::Inner(proto) = f(&mut gro) {
-        if let Some(cb) = offload(family, proto).and_then(|o| o.callbacks.gro_receive) {
+        let rcu = kernel::sync::rcu::read_lock();
+        if let Some(cb) = offload(&rcu, family, proto).and_then(|o| o.callbacks.gro_receive) {
             // SAFETY: `skb` is ours for the call (see above); the outer
             // header is consumed, so the inner one is the GRO header now.
             unsafe {
@@ -213,14 +219,22 @@ pub(crate) unsafe fn complete(
     let Some((proto, hlen)) = f(&gro) else {
         return ENOENT.to_errno();
     };
-    let Some(cb) = offload(family, proto).and_then(|o| o.callbacks.gro_complete) else {
+    let rcu = kernel::sync::rcu::read_lock();
+    let Some(cb) = offload(&rcu, family, proto).and_then(|o| o.callbacks.gro_complete) else {
         return crate::net::errno::enosys().to_errno();
     };
     let Some(inner) = c_int::try_from(hlen).ok().and_then(|h| nhoff.checked_add(h)) else {
         return EINVAL.to_errno();
     };
+    // The inner header must start inside the linear area, whatever length
+    // `f` claimed for the encapsulation header.
+    // SAFETY: `skb` is lent to us (type invariant of `GroComplete`).
+    let headlen = unsafe { bindings::skb_headlen(skb) };
+    if u32::try_from(inner).map_or(true, |i| i >= headlen) {
+        return EINVAL.to_errno();
+    }
     // SAFETY: `skb` is ours for the call; `inner` is where the inner
-    // header starts, inside the linear area `f` read.
+    // header starts, inside the linear area (checked above).
     unsafe {
         let err = cb(skb, inner);
         bindings::skb_set_inner_mac_header(skb, inner);

@@ -189,6 +189,12 @@ unsafe fn pinned_init<T>(init: impl PinInit<T, Error>, slot: *mut T) -> Result {
 }
 
 /// The pernet `init` callback: pin-initializes `T` in the namespace.
+///
+/// # Safety
+///
+/// `net` is a namespace being set up, whose pernet area for `T`'s id
+/// (registered by [`PernetRegistration`]) is allocated, zeroed and not
+/// yet initialized, as the pernet core calls `init`.
 unsafe extern "C" fn pernet_init<T: PernetState>(net: *mut bindings::net) -> c_int {
     // SAFETY: the kernel calls `init` with a live namespace whose generic
     // area has `size_of::<T>()` zeroed bytes for this id, suitably aligned
@@ -203,6 +209,11 @@ unsafe extern "C" fn pernet_init<T: PernetState>(net: *mut bindings::net) -> c_i
 }
 
 /// The pernet `exit` callback: drops the namespace's `T`.
+///
+/// # Safety
+///
+/// `net` is a namespace whose `T` was initialized by [`pernet_init`] and
+/// is not used after this, as the pernet core calls `exit`.
 unsafe extern "C" fn pernet_exit<T: PernetState>(net: *mut bindings::net) {
     // SAFETY: the kernel calls `exit` once per successful `init`, with the
     // same live namespace.

@@ -60,12 +60,13 @@ impl<T: Send + Sync + 'static> RcuOwned<T> {
     ///
     /// # Safety
     ///
-    /// `ptr` came from [`RcuOwned::as_ptr`] of an `RcuOwned<T>`, and the
-    /// caller is in an RCU read-side critical section that began before the
-    /// owner was dropped; the reference does not outlive it.
-    pub(crate) unsafe fn from_rcu_ptr<'a>(ptr: *mut core::ffi::c_void) -> &'a T {
+    /// `ptr` came from [`RcuOwned::as_ptr`] of an `RcuOwned<T>`, read while
+    /// `_rcu` was held, before the owner was dropped. The reference lives no
+    /// longer than `_rcu`.
+    pub(crate) unsafe fn from_rcu_ptr<'a>(ptr: *mut core::ffi::c_void, _rcu: &'a kernel::sync::rcu::Guard) -> &'a T {
         // SAFETY: guaranteed by the caller: the box is not freed before the
-        // grace period that follows the read-side section ends.
+        // grace period that follows the read-side section of `_rcu`, which
+        // the reference does not outlive.
         unsafe { &(*ptr.cast::<RcuBox<T>>()).value }
     }
 }
@@ -80,6 +81,11 @@ impl<T: Send + Sync + 'static> core::ops::Deref for RcuOwned<T> {
 }
 
 /// The `call_rcu` callback: frees the box.
+///
+/// # Safety
+///
+/// `head` is the `rcu_head` of an `RcuBox<T>` that [`RcuOwned::drop`]
+/// gave up with `call_rcu`, called once, after its grace period.
 unsafe extern "C" fn free_rcu_box<T: Send + Sync + 'static>(head: *mut bindings::callback_head) {
     // SAFETY: `head` is the first field of a `#[repr(C)] RcuBox<T>` queued
     // by `RcuOwned::drop`, which gave up ownership; the grace period is over.

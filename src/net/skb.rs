@@ -18,8 +18,13 @@ use kernel::{
 };
 
 /// An ICMP or ICMPv6 error being handled: what the inner protocol's error
-/// handler needs besides the packet.
-pub(crate) enum IcmpError<'a> {
+/// handler needs besides the packet. Made only by the error handlers of
+/// this layer, from what the ICMP receive path passed them; the protocol
+/// side passes it on, unopened.
+pub(crate) struct IcmpError<'a>(IcmpKind<'a>);
+
+/// The arguments of an error handler, by family.
+enum IcmpKind<'a> {
     /// An ICMP error (`net_protocol::err_handler`).
     V4 {
         /// The `info` of the error (the next-hop MTU of "fragmentation
@@ -42,6 +47,40 @@ pub(crate) enum IcmpError<'a> {
         _p: PhantomData<&'a mut bindings::inet6_skb_parm>,
     },
 }
+
+impl<'a> IcmpError<'a> {
+    /// The arguments of an IPv4 `err_handler`.
+    pub(super) fn v4(info: u32) -> Self {
+        IcmpError(IcmpKind::V4 { info })
+    }
+
+    /// The arguments of an IPv6 `err_handler`.
+    ///
+    /// # Safety
+    ///
+    /// They are those the ICMPv6 receive path passed to an `err_handler`,
+    /// and `opt` stays valid for `'a`.
+    pub(super) unsafe fn v6(
+        opt: *mut bindings::inet6_skb_parm,
+        type_: u8,
+        code: u8,
+        offset: c_int,
+        info: u32,
+    ) -> Self {
+        IcmpError(IcmpKind::V6 {
+            opt,
+            type_,
+            code,
+            offset,
+            info,
+            _p: PhantomData,
+        })
+    }
+}
+
+/// The size of an ICMP or ICMPv6 header, which the ICMP receive path pulled
+/// just before `data` when it calls an error handler.
+const ICMP_HLEN: c_int = 8;
 
 /// A remote checksum offload option of a received GUE header: the inner
 /// checksum to complete, relative to the inner packet.
@@ -355,28 +394,31 @@ impl<'a> SkBuff<'a> {
         Ok(())
     }
 
-    /// Runs `f` with the transport header set `offset` bytes from `data`,
-    /// then restores it.
-    pub(crate) fn with_transport_header<R>(&mut self, offset: c_int, f: impl FnOnce(&mut Self) -> R) -> R {
+    /// Hands an ICMP or ICMPv6 error about this quoted packet to the error
+    /// handler of IP protocol `proto` of the error's family; `ENOENT` when
+    /// it has none or it declines. The handler reads the ICMP header as the
+    /// transport header, as the C module's `gue_err` arranges it; the
+    /// packet's own transport header is restored after. Runs under RCU
+    /// (ICMP error processing is in softirq context).
+    pub(crate) fn proto_err(&mut self, proto: u8, err: &IcmpError<'_>) -> Result {
         let saved = self.transport_offset();
-        // SAFETY: `ptr` is valid and ours (type invariant); the header
-        // offset is only recorded here, not dereferenced.
-        unsafe { bindings::skb_set_transport_header(self.ptr.as_ptr(), offset) };
-        let r = f(self);
-        // SAFETY: as above.
+        // SAFETY: `ptr` is valid and ours (type invariant). The ICMP header
+        // the ICMP receive path pulled lies `ICMP_HLEN` bytes before `data`
+        // in the linear area (an `IcmpError` exists only inside an error
+        // handler, for the packet it was handed).
+        unsafe { bindings::skb_set_transport_header(self.ptr.as_ptr(), -ICMP_HLEN) };
+        let r = self.call_err_handler(proto, err);
+        // SAFETY: as above; `saved` was the packet's own offset.
         unsafe { bindings::skb_set_transport_header(self.ptr.as_ptr(), saved) };
         r
     }
 
-    /// Hands an ICMP or ICMPv6 error about this quoted packet to the error
-    /// handler of IP protocol `proto` of the error's family; `ENOENT` when
-    /// it has none or it declines. Runs under RCU (ICMP error processing is
-    /// in softirq context).
-    pub(crate) fn proto_err(&mut self, proto: u8, err: &IcmpError<'_>) -> Result {
+    /// The error handler call of [`SkBuff::proto_err`].
+    fn call_err_handler(&mut self, proto: u8, err: &IcmpError<'_>) -> Result {
         let _rcu = kernel::sync::rcu::read_lock();
         let skb = self.ptr.as_ptr();
-        let ret = match *err {
-            IcmpError::V4 { info } => {
+        let ret = match err.0 {
+            IcmpKind::V4 { info } => {
                 // SAFETY: reading the protocol table under RCU.
                 let p = unsafe { bindings::fou_rs_inet_proto(proto) };
                 // SAFETY: a non-NULL entry is a registered protocol, valid
@@ -388,7 +430,7 @@ impl<'a> SkBuff<'a> {
                     None => return Err(ENOENT),
                 }
             }
-            IcmpError::V6 {
+            IcmpKind::V6 {
                 opt,
                 type_,
                 code,

@@ -199,8 +199,14 @@ impl<T: Receiver> Drop for TunnelSocket<T> {
 /// the packet was dropped (freed and counted in the socket's drops). A
 /// packet that races with the port's deletion (its `sk_user_data` already
 /// cleared) is dropped, never handed to a freed port.
+///
+/// # Safety
+///
+/// `sk` is a socket set up by [`TunnelSocket::open`] for `T` and `skb` a
+/// packet UDP received on it, whose data starts at its UDP header, given
+/// to us to resubmit or free, as UDP calls `encap_rcv`.
 unsafe extern "C" fn encap_rcv<T: Receiver>(sk: *mut bindings::sock, skb: *mut bindings::sk_buff) -> c_int {
-    let _rcu = kernel::sync::rcu::read_lock();
+    let rcu = kernel::sync::rcu::read_lock();
     // SAFETY: UDP calls `encap_rcv` with a valid socket and a packet it
     // gives to us: we return it for resubmission or free it.
     let Some(mut skb) = (unsafe { SkBuff::from_raw(skb) }) else {
@@ -208,7 +214,7 @@ unsafe extern "C" fn encap_rcv<T: Receiver>(sk: *mut bindings::sock, skb: *mut b
     };
     // SAFETY: UDP calls `encap_rcv` with a socket set up by `open`; `_rcu`
     // is held.
-    let verdict = match unsafe { receiver::<T>(sk) } {
+    let verdict = match unsafe { receiver::<T>(sk, &rcu) } {
         Some(r) => r.receive(&mut skb),
         None => Verdict::Drop(DropReason::SocketClose),
     };
@@ -233,31 +239,38 @@ unsafe extern "C" fn encap_rcv<T: Receiver>(sk: *mut bindings::sock, skb: *mut b
 /// # Safety
 ///
 /// `sk` is a socket set up by [`TunnelSocket::open`] for `T` (or released
-/// since, then its `sk_user_data` is NULL), and the caller holds an RCU
-/// read lock for `'a`.
-unsafe fn receiver<'a, T: Receiver>(sk: *mut bindings::sock) -> Option<&'a T> {
+/// since, then its `sk_user_data` is NULL). The receiver is borrowed for as
+/// long as `rcu` is held.
+unsafe fn receiver<'a, T: Receiver>(sk: *mut bindings::sock, rcu: &'a kernel::sync::rcu::Guard) -> Option<&'a T> {
     // SAFETY: `sk` is valid during the callback.
     let data = unsafe { bindings::fou_rs_sk_user_data_rcu(sk) };
     if data.is_null() {
         return None;
     }
     // SAFETY: a non-NULL `sk_user_data` of this socket is the `RcuOwned<T>`
-    // of its `TunnelSocket` (set in `open`), read under the caller's RCU
-    // lock, which began before any retirement of it.
-    Some(unsafe { RcuOwned::<T>::from_rcu_ptr(data) })
+    // of its `TunnelSocket` (set in `open`), read under `rcu`, which began
+    // before any retirement of it.
+    Some(unsafe { RcuOwned::<T>::from_rcu_ptr(data, rcu) })
 }
 
 /// The socket's `gro_receive` (`fou_gro_receive`, `gue_gro_receive`). A
 /// packet racing with the port's deletion (`sk_user_data` already NULL,
 /// CVE-2024-46763 upstream) is flushed, not aggregated.
+///
+/// # Safety
+///
+/// `sk` is a socket set up by [`TunnelSocket::open`] for `T`; `head` and
+/// `skb` are the held packets and the new packet UDP's GRO passes to a
+/// tunnel socket's `gro_receive`, with `skb`'s GRO offset at its
+/// encapsulation header.
 unsafe extern "C" fn gro_receive<T: Receiver>(
     sk: *mut bindings::sock,
     head: *mut bindings::list_head,
     skb: *mut bindings::sk_buff,
 ) -> *mut bindings::sk_buff {
-    let _rcu = kernel::sync::rcu::read_lock();
+    let rcu = kernel::sync::rcu::read_lock();
     // SAFETY: UDP's GRO calls this with a socket set up by `open`.
-    let Some(r) = (unsafe { receiver::<T>(sk) }) else {
+    let Some(r) = (unsafe { receiver::<T>(sk, &rcu) }) else {
         // SAFETY: as below, with a receiver that always flushes.
         return unsafe { gro::receive(head, skb, Family::Inet, |_| GroVerdict::Flush) };
     };
@@ -266,14 +279,20 @@ unsafe extern "C" fn gro_receive<T: Receiver>(
 }
 
 /// The socket's `gro_complete` (`fou_gro_complete`, `gue_gro_complete`).
+///
+/// # Safety
+///
+/// `sk` is a socket set up by [`TunnelSocket::open`] for `T`; `skb` and
+/// `nhoff` are the aggregated packet and the offset of its encapsulation
+/// header that UDP's GRO passes to a tunnel socket's `gro_complete`.
 unsafe extern "C" fn gro_complete<T: Receiver>(
     sk: *mut bindings::sock,
     skb: *mut bindings::sk_buff,
     nhoff: c_int,
 ) -> c_int {
-    let _rcu = kernel::sync::rcu::read_lock();
+    let rcu = kernel::sync::rcu::read_lock();
     // SAFETY: UDP's GRO calls this with a socket set up by `open`.
-    let Some(r) = (unsafe { receiver::<T>(sk) }) else {
+    let Some(r) = (unsafe { receiver::<T>(sk, &rcu) }) else {
         return ENOENT.to_errno();
     };
     // SAFETY: `skb` and `nhoff` are those UDP's GRO passes, under RCU.
