@@ -78,13 +78,33 @@ ok(err == 0 and pl == [], "nothing was created by the refused messages", f"{name
 
 # Accepted as the C family accepts them (liberal validation).
 expect("AF as 16 bits (old iproute2)", attr(AF, struct.pack("=H", 2)) + base, 0)
-expect("unknown attribute types are ignored", attr(12, b"\1\2\3\4") + attr(200, b"") + be16(PORT, 9002)
-       + u8(TYPE, 2), 0)
+expect("unknown attribute types are ignored, and STATS in an ADD", attr(13, b"\1\2\3\4") + attr(200, b"")
+       + attr(12, b"") + be16(PORT, 9002) + u8(TYPE, 2), 0)
 expect("duplicate ADD", base, errno.EADDRINUSE)
 err, pl = g.ports()
 ok(pl == [(2, 9000), (2, 9002)], "exactly the two accepted ports exist", str(pl))
 expect("DEL 9000", be16(PORT, 9000), 0, cmd=CMD_DEL)
 expect("DEL 9002", be16(PORT, 9002), 0, cmd=CMD_DEL)
+
+# What a dump replies identifies each port, as C's fou_cfg_cmp finds it: a
+# tool that lists the ports and deletes what it listed (zero addresses,
+# PEER_PORT 0 and IFINDEX 0 included) gets no error.
+expect("ADD 9003 direct", be16(PORT, 9003) + u8(TYPE, 1) + u8(IPPROTO, 47), 0)
+expect("ADD 9003 GUE over IPv6", be16(PORT, 9003) + u8(AF, 10) + u8(TYPE, 2), 0)
+expect("ADD 9004 bound and connected", be16(PORT, 9004) + u8(TYPE, 2) + attr(LOCAL_V4, b"\x7f\0\0\1")
+       + attr(PEER_V4, b"\x7f\0\0\2") + be16(PEER_PORT, 7), 0)
+err, out = g.dump()
+ok(err == 0 and len(out) == 3, "the dump lists the 3 ports", f"{name(err)} {len(out)}")
+for a in out:
+    port = struct.unpack("!H", a[PORT])[0]
+    everything = b"".join(attr(t, v) for t, v in a.items())
+    gerr, text, msgs = g.call(CMD_GET, everything)
+    ok(gerr == 0 and len(msgs) == 1, f"GET with every attribute the dump replied for port {port} finds it",
+       f"{name(gerr)} {text}")
+    derr, text, _ = g.call(CMD_DEL, everything)
+    ok(derr == 0, f"DEL with every attribute the dump replied for port {port} deletes it", f"{name(derr)} {text}")
+err, pl = g.ports()
+ok(err == 0 and pl == [], "no port left", f"{name(err)} {pl}")
 
 # Broken framing: the netlink core drops these or answers with an error;
 # either way the family keeps working.
