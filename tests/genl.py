@@ -56,8 +56,10 @@ class Genl:
         body = struct.pack("BBH", cmd, version, 0) + attrs
         return struct.pack("=IHHII", 16 + len(body), typ, flags, self.seq, 0) + body
 
-    def recv_all(self):
-        """Returns (errno or None, extack message, payload messages)."""
+    def recv_all(self, seq=None):
+        """Returns (errno or None, extack message, payload messages) of the
+        reply to request `seq` (of whatever comes, for None); messages of
+        other requests are skipped."""
         msgs = []
         while True:
             try:
@@ -66,9 +68,12 @@ class Genl:
                 return ("timeout", None, msgs)
             off = 0
             while off + 16 <= len(data):
-                ln, typ, flags, seq, pid = struct.unpack_from("=IHHII", data, off)
+                ln, typ, flags, mseq, pid = struct.unpack_from("=IHHII", data, off)
                 if ln < 16:
                     return ("bad reply", None, msgs)
+                if seq is not None and mseq != seq:
+                    off += (ln + 3) & ~3
+                    continue
                 if typ == NLMSG_ERROR:
                     (err,) = struct.unpack_from("=i", data, off + 16)
                     text = None
@@ -89,11 +94,11 @@ class Genl:
 
     def call(self, cmd, attrs=b"", flags=NLM_F_REQUEST | NLM_F_ACK):
         self.raw(self.msg(self.fam, cmd, attrs, flags))
-        return self.recv_all()
+        return self.recv_all(self.seq)
 
     def family_id(self, name):
         self.raw(self.msg(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, attr(CTRL_ATTR_FAMILY_NAME, name + b"\0")))
-        err, _, msgs = self.recv_all()
+        err, _, msgs = self.recv_all(self.seq)
         if err or not msgs:
             print(f"Bail out! family {name} not found ({err})")
             sys.exit(1)
