@@ -105,8 +105,9 @@ fn add(req: &Request<'_>) -> Result {
     }
     let net = req.net()?;
     net.state::<FouNet>()?.add(&net, cfg)?;
-    // The port exists whether or not the notification could be sent (the
-    // listeners then get ENOBUFS on their sockets).
+    // The port exists whether or not the notification goes out: a listener
+    // whose buffer is full gets ENOBUFS from netlink; one that cannot be
+    // allocated is lost.
     let _ = req.notify(GROUP_PORTS, CMD_ADD_NTF, |m| fill(m, &cfg, None));
     Ok(())
 }

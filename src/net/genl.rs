@@ -262,8 +262,9 @@ impl<F: Family> Registration<F> {
 }
 
 /// Sends a message of command `cmd`, filled by `fill`, to the listeners of
-/// group `group` of `family` in `net`; nothing when there are none, or
-/// `group` is not one of the family's.
+/// group `group` of `family` in `net`; nothing when there are none.
+/// `EINVAL` when `group` is not one of the family's, `ENOMEM` when the
+/// message cannot be allocated.
 ///
 /// # Safety
 ///
