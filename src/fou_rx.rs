@@ -34,6 +34,7 @@ use crate::net::gro::{
 };
 use crate::net::skb::{
     self as skb, //
+    PullCsum,
     RemCsum,
     SkBuff,
 };
@@ -60,7 +61,7 @@ impl PortConfig {
             // Version 1: a bare IPv4 or IPv6 packet after the UDP header.
             Gue::V1 { ip_version } => {
                 // CAST: `UDP_HLEN` is 8.
-                skb.pull_encap(self.key.family, UDP_HLEN as u16, None)?;
+                skb.pull_encap(self.key.family, UDP_HLEN as u16, PullCsum::AfterPull)?;
                 return Ok(v1_proto(ip_version));
             }
             Gue::V0 {
@@ -70,10 +71,15 @@ impl PortConfig {
                 flags,
             } => (control, optlen, proto_ctype, flags),
         };
-        let mut buf = [0u8; gue::MAX_OPTLEN];
-        let opts = buf.get_mut(..optlen).ok_or(DropCause::Malformed)?;
-        skb.read(UDP_HLEN + GUE_HLEN, opts).map_err(|_| DropCause::Malformed)?;
-        let options = gue::validate_flags(flags, opts)?;
+        let options = if optlen == 0 {
+            // Most packets: no option buffer to clear and fill.
+            gue::validate_flags(flags, &[])?
+        } else {
+            let mut buf = [0u8; gue::MAX_OPTLEN];
+            let opts = buf.get_mut(..optlen).ok_or(DropCause::Malformed)?;
+            skb.read(UDP_HLEN + GUE_HLEN, opts).map_err(|_| DropCause::Malformed)?;
+            gue::validate_flags(flags, opts)?
+        };
         if control {
             return Err(DropCause::Control);
         }
@@ -87,7 +93,7 @@ impl PortConfig {
         });
         // CAST: at most 8 + 4 + 124 bytes.
         let hlen = (UDP_HLEN + GUE_HLEN + optlen) as u16;
-        skb.pull_encap(self.key.family, hlen, remcsum)?;
+        skb.pull_encap(self.key.family, hlen, PullCsum::BeforePull(remcsum))?;
         Ok(proto_ctype)
     }
 }
@@ -153,7 +159,7 @@ impl PortConfig {
             // validates it like any packet of that protocol.
             Encap::Direct { ipproto } => {
                 // CAST: `UDP_HLEN` is 8.
-                skb.pull_encap(self.key.family, UDP_HLEN as u16, None)?;
+                skb.pull_encap(self.key.family, UDP_HLEN as u16, PullCsum::AfterPull)?;
                 Ok(ipproto)
             }
             Encap::Gue => self.receive_gue(skb),

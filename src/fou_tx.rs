@@ -52,12 +52,14 @@ pub(crate) fn udp_header(sport: u16, dport: u16, len: u32) -> [u8; UDP_HLEN] {
 
 /// The source port: fixed, or for `encap-sport auto` from the flow hash,
 /// taken before anything is pushed (`__fou_build_header`).
+#[inline]
 fn sport(skb: &SkBuff<'_>, e: &EncapParams) -> u16 {
     e.sport.unwrap_or_else(|| skb.flow_src_port())
 }
 
 /// Pushes the UDP header and sets its checksum (`fou_build_udp`,
 /// `fou6_build_udp`); returns the outer protocol.
+#[inline]
 fn push_udp(skb: &mut SkBuff<'_>, e: &EncapParams, flow: &Flow, sport: u16) -> u8 {
     // CAST: `UDP_HLEN` is 8.
     let len = skb.len() + UDP_HLEN as u32;
@@ -109,6 +111,7 @@ impl EncapOps for FouEncap {
         UDP_HLEN
     }
 
+    #[inline]
     fn build_header(skb: &mut SkBuff<'_>, e: &EncapParams, _protocol: u8, flow: &Flow) -> Result<u8> {
         skb.handle_udp_tunnel_offloads(e.csum, false)?;
         let sport = sport(skb, e);
@@ -130,6 +133,7 @@ impl EncapOps for GueEncap {
         UDP_HLEN + gue::tx_hlen(e.remcsum)
     }
 
+    #[inline]
     fn build_header(skb: &mut SkBuff<'_>, e: &EncapParams, protocol: u8, flow: &Flow) -> Result<u8> {
         let remcsum = e.remcsum && skb.csum_partial();
         skb.handle_udp_tunnel_offloads(e.csum, remcsum)?;
@@ -144,7 +148,12 @@ impl EncapOps for GueEncap {
             None
         };
         let (h, n) = gue::build(protocol, option);
-        skb.push_transport_header(&h[..n]);
+        // The options first, if any; then the 4-byte header, a copy of a
+        // size known at compile time.
+        if n > GUE_HLEN {
+            skb.push(h.get(GUE_HLEN..n).ok_or(EINVAL)?);
+        }
+        skb.push_transport_header(&h[..GUE_HLEN]);
         if remcsum && !skb.is_gso() {
             skb.csum_none();
         }

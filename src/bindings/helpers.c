@@ -18,6 +18,8 @@ __be16 fou_rs_flow_src_port(struct sk_buff *skb) { return udp_flow_src_port(dev_
 
 const struct net_protocol *fou_rs_inet_proto(u8 proto) { return rcu_dereference(inet_protos[proto]); }
 const struct inet6_protocol *fou_rs_inet6_proto(u8 proto) { return rcu_dereference(inet6_protos[proto]); }
+bool fou_rs_inet_proto_registered(u8 proto) { return rcu_access_pointer(inet_protos[proto]); }
+bool fou_rs_inet6_proto_registered(u8 proto) { return rcu_access_pointer(inet6_protos[proto]); }
 
 /* Bit fields and the csum_start/csum_offset union of sk_buff. */
 bool fou_rs_skb_csum_partial(const struct sk_buff *skb) { return skb->ip_summed == CHECKSUM_PARTIAL; }

@@ -55,6 +55,11 @@ struct inet6_protocol;
 /* rcu_dereference(inet6_protos[proto]): the handler of an IPv6 protocol. */
 const struct inet6_protocol *fou_rs_inet6_proto(u8 proto);
 
+/* Whether an IPv4 or IPv6 protocol has a handler: rcu_access_pointer, a
+ * presence test that needs no RCU read-side section. */
+bool fou_rs_inet_proto_registered(u8 proto);
+bool fou_rs_inet6_proto_registered(u8 proto);
+
 /* skb->ip_summed == CHECKSUM_PARTIAL (a bit field). */
 bool fou_rs_skb_csum_partial(const struct sk_buff *skb);
 

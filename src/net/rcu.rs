@@ -3,11 +3,40 @@
 //! Objects freed after an RCU grace period, as `kfree_rcu` frees them in C.
 
 use crate::bindings;
-use core::ptr::NonNull;
+use core::{
+    marker::PhantomData, //
+    ptr::NonNull,
+};
 use kernel::{
     prelude::*, //
     types::Opaque,
 };
+
+/// Proof that the code holding it runs inside an RCU read-side critical
+/// section that lasts at least `'a`: made from a held
+/// [`kernel::sync::rcu::Guard`], or, in a callback the kernel always calls
+/// inside one, without taking the lock a second time (it costs two calls
+/// per packet).
+#[derive(Clone, Copy)]
+pub(crate) struct ReadSection<'a>(PhantomData<&'a kernel::sync::rcu::Guard>);
+
+impl<'a> From<&'a kernel::sync::rcu::Guard> for ReadSection<'a> {
+    fn from(_guard: &'a kernel::sync::rcu::Guard) -> Self {
+        ReadSection(PhantomData)
+    }
+}
+
+impl ReadSection<'_> {
+    /// The read-side critical section the caller is already in.
+    ///
+    /// # Safety
+    ///
+    /// The caller runs inside an RCU read-side critical section that lasts
+    /// as long as the returned value is used.
+    pub(crate) unsafe fn assume_held<'a>() -> ReadSection<'a> {
+        ReadSection(PhantomData)
+    }
+}
 
 /// A `T` with the `rcu_head` that defers its freeing past a grace period.
 #[repr(C)]
@@ -60,10 +89,10 @@ impl<T: Send + Sync + 'static> RcuOwned<T> {
     ///
     /// # Safety
     ///
-    /// `ptr` came from [`RcuOwned::as_ptr`] of an `RcuOwned<T>`, read while
-    /// `_rcu` was held, before the owner was dropped. The reference lives no
-    /// longer than `_rcu`.
-    pub(crate) unsafe fn from_rcu_ptr<'a>(ptr: *mut core::ffi::c_void, _rcu: &'a kernel::sync::rcu::Guard) -> &'a T {
+    /// `ptr` came from [`RcuOwned::as_ptr`] of an `RcuOwned<T>`, read inside
+    /// `_rcu`, before the owner was dropped. The reference lives no longer
+    /// than `_rcu`.
+    pub(crate) unsafe fn from_rcu_ptr<'a>(ptr: *mut core::ffi::c_void, _rcu: ReadSection<'a>) -> &'a T {
         // SAFETY: guaranteed by the caller: the box is not freed before the
         // grace period that follows the read-side section of `_rcu`, which
         // the reference does not outlive.

@@ -94,6 +94,21 @@ pub(crate) struct RemCsum {
     pub(crate) nopartial: bool,
 }
 
+/// When [`SkBuff::pull_encap`] brings the checksum state past the pulled
+/// bytes: C's two receive paths do it in different orders, which differ
+/// for a CHECKSUM_PARTIAL packet whose checksum starts in the pulled bytes
+/// (a locally sent outer UDP checksum left to offload).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PullCsum {
+    /// After the pull (`fou_recv_pull`, for FOU direct and GUE version 1):
+    /// such a packet becomes CHECKSUM_NONE, and its inner checksums are
+    /// verified.
+    AfterPull,
+    /// Before the pull (`gue_udp_recv`), then the remote checksum offload
+    /// option, if any, applied (`gue_remcsum`).
+    BeforePull(Option<RemCsum>),
+}
+
 /// Why [`SkBuff::pull_encap`] failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum PullError {
@@ -171,15 +186,57 @@ impl<'a> SkBuff<'a> {
         unsafe { (*self.ptr.as_ptr()).len }
     }
 
-    /// Bytes in the linear area from `data` on.
+    /// Bytes in the linear area from `data` on (`skb_headlen`).
+    ///
+    /// This and the other field accessors below do in Rust what the
+    /// kernel's static inline helpers do, rather than call them through
+    /// out-of-line wrappers: they run on every packet.
+    #[inline]
     fn headlen(&self) -> u32 {
         // SAFETY: `ptr` is valid (type invariant).
-        unsafe { bindings::skb_headlen(self.ptr.as_ptr()) }
+        unsafe { (*self.ptr.as_ptr()).len - (*self.ptr.as_ptr()).data_len }
+    }
+
+    /// The `headers` group of the packet: its header offsets and checksum
+    /// and offload bits.
+    #[inline]
+    fn headers(&self) -> *mut bindings::sk_buff__bindgen_ty_4__bindgen_ty_1 {
+        // SAFETY: `ptr` is valid (type invariant); only an address is
+        // taken: that of the struct_group's union, whose members all start
+        // at its start, as its anonymous member's.
+        unsafe { (&raw mut (*self.ptr.as_ptr()).__bindgen_anon_4).cast() }
+    }
+
+    /// Makes `data` the transport header (`skb_reset_transport_header`).
+    #[inline]
+    fn reset_transport_header(&mut self) {
+        let skb = self.ptr.as_ptr();
+        // SAFETY: `skb` is valid and ours (type invariant); `data` lies in
+        // the buffer that starts at `head`.
+        unsafe {
+            let off = (*skb).data.offset_from((*skb).head);
+            // CAST: header offsets are 16 bits in `sk_buff`; the kernel
+            // makes the same truncation (with a debug warning only).
+            (*self.headers()).transport_header = off as u16;
+        }
+    }
+
+    /// Whether the packet is a GSO super-packet (`skb_is_gso`).
+    #[inline]
+    pub(crate) fn is_gso(&self) -> bool {
+        let skb = self.ptr.as_ptr();
+        // SAFETY: `skb` is valid (type invariant); its shared info lies
+        // `end` bytes after `head` (`skb_shinfo`, offsets on 64-bit).
+        unsafe {
+            let shinfo = (*skb).head.add((*skb).end as usize).cast::<bindings::skb_shared_info>();
+            (*shinfo).gso_size != 0
+        }
     }
 
     /// Removes `hlen` bytes of encapsulation in front of the inner packet
     /// (`fou_recv_pull`, and the end of `gue_udp_recv`): shortens the outer
-    /// IP header's length field, updates a CHECKSUM_COMPLETE sum, applies a
+    /// IP header's length field, brings the checksum state past the bytes
+    /// (`skb_postpull_rcsum`, at the point `csum` says) and applies a
     /// remote checksum offload option (`gue_remcsum`), pulls the bytes,
     /// makes the inner packet the transport header and clears the
     /// encapsulation offload state.
@@ -193,40 +250,72 @@ impl<'a> SkBuff<'a> {
         &mut self,
         outer: Family,
         hlen: u16,
-        remcsum: Option<RemCsum>,
+        csum: PullCsum,
     ) -> Result<(), PullError> {
         if self.headlen() < u32::from(hlen) {
             return Err(PullError::Short);
         }
         let skb = self.ptr.as_ptr();
+        let h = self.headers();
         // SAFETY: `skb` is valid and ours (type invariant); it was received
-        // over `outer`, so its network header is an IPv4 or IPv6 header of
-        // that family, in the linear area (the IP layer pulled it); `hlen`
-        // bytes from `data` are linear (checked above).
+        // over `outer`, so its network header (`head` plus
+        // `network_header`, `ip_hdr`) is an IPv4 or IPv6 header of that
+        // family, in the linear area (the IP layer pulled it); `hlen` bytes
+        // from `data` are linear (checked above).
         unsafe {
+            let nh = (*skb).head.add(usize::from((*h).network_header));
             match outer {
                 Family::Inet => {
-                    let iph = bindings::ip_hdr(skb);
+                    let iph = nh.cast::<bindings::iphdr>();
                     let len = u16::from_be((*iph).tot_len);
                     (*iph).tot_len = len.checked_sub(hlen).ok_or(PullError::Short)?.to_be();
                 }
                 Family::Inet6 => {
-                    let ip6h = bindings::ipv6_hdr(skb);
+                    let ip6h = nh.cast::<bindings::ipv6hdr>();
                     let len = u16::from_be((*ip6h).payload_len);
                     (*ip6h).payload_len = len.checked_sub(hlen).ok_or(PullError::Short)?.to_be();
                 }
             }
-            bindings::skb_postpull_rcsum(skb, (*skb).data.cast(), u32::from(hlen));
+            // `skb_postpull_rcsum`, done here but for its sum (no call in
+            // the common case): a CHECKSUM_COMPLETE sum loses the pulled
+            // bytes; a CHECKSUM_PARTIAL packet whose checksum starts before
+            // `data` (`skb_checksum_start_offset` < 0), `data` being where
+            // it is at C's point of the call, becomes CHECKSUM_NONE.
+            let summed = u32::from((*h).ip_summed());
+            if summed == bindings::CHECKSUM_COMPLETE {
+                bindings::skb_postpull_rcsum(skb, (*skb).data.cast(), u32::from(hlen));
+            } else if summed == bindings::CHECKSUM_PARTIAL {
+                let start = usize::from((*h).__bindgen_anon_1.__bindgen_anon_1.csum_start);
+                // `skb_headroom`: `data` lies at or after `head`.
+                let mut data = (*skb).data as usize - (*skb).head as usize;
+                if csum == PullCsum::AfterPull {
+                    data += usize::from(hlen);
+                }
+                if start < data {
+                    (*h).set_ip_summed(bindings::CHECKSUM_NONE as u8);
+                }
+            }
         }
-        if let Some(r) = remcsum {
+        if let PullCsum::BeforePull(Some(r)) = csum {
             self.remcsum_process(hlen, r).map_err(|_| PullError::RemCsum)?;
         }
         // SAFETY: `hlen` bytes are still linear: the pull for the remote
-        // checksum, if any, only made more bytes linear.
+        // checksum, if any, only made more bytes linear. So `__skb_pull`'s
+        // work is this: `len` stays at least `data_len`.
         unsafe {
-            bindings::__skb_pull(skb, u32::from(hlen));
-            bindings::skb_reset_transport_header(skb);
-            to_result(bindings::iptunnel_pull_offloads(skb)).map_err(|_| PullError::NoMem)
+            (*skb).len -= u32::from(hlen);
+            (*skb).data = (*skb).data.add(usize::from(hlen));
+        }
+        self.reset_transport_header();
+        if self.is_gso() {
+            // SAFETY: `skb` is valid and ours.
+            to_result(unsafe { bindings::iptunnel_pull_offloads(skb) }).map_err(|_| PullError::NoMem)
+        } else {
+            // What `iptunnel_pull_offloads` does for a packet that is not
+            // GSO.
+            // SAFETY: `h` is the valid packet's header group, ours to write.
+            unsafe { (*h).set_encapsulation(0) };
+            Ok(())
         }
     }
 
@@ -284,12 +373,6 @@ impl<'a> SkBuff<'a> {
         }
     }
 
-    /// Whether the packet is a GSO super-packet.
-    pub(crate) fn is_gso(&self) -> bool {
-        // SAFETY: `ptr` is valid (type invariant).
-        unsafe { bindings::skb_is_gso(self.ptr.as_ptr()) }
-    }
-
     /// Leaves the inner checksum to the receiver (remote checksum offload
     /// of a packet that is not GSO): no checksum offload state on the way
     /// out.
@@ -329,7 +412,19 @@ impl<'a> SkBuff<'a> {
 
     /// Puts `header` in front of the packet and makes it the transport
     /// header. The caller reserved the room through `encap_hlen`.
+    ///
+    /// Inlined, so that a header of a size known at compile time is
+    /// copied without a call.
+    #[inline]
     pub(crate) fn push_transport_header(&mut self, header: &[u8]) {
+        self.push(header);
+        self.reset_transport_header();
+    }
+
+    /// Puts `header` in front of the packet. The caller reserved the room
+    /// through `encap_hlen`.
+    #[inline]
+    pub(crate) fn push(&mut self, header: &[u8]) {
         let skb = self.ptr.as_ptr();
         // CAST: encapsulation headers are a few dozen bytes.
         let n = header.len() as u32;
@@ -339,7 +434,6 @@ impl<'a> SkBuff<'a> {
         unsafe {
             let p = bindings::skb_push(skb, n).cast::<u8>();
             core::ptr::copy_nonoverlapping(header.as_ptr(), p, header.len());
-            bindings::skb_reset_transport_header(skb);
         }
     }
 
@@ -379,15 +473,17 @@ impl<'a> SkBuff<'a> {
     /// pulling them into the linear area. `EINVAL` when the packet is
     /// shorter. Copying, not borrowing, keeps no pointer across a pull that
     /// may move the buffer.
+    #[inline]
     pub(crate) fn read(&mut self, offset: usize, out: &mut [u8]) -> Result {
         let end = offset.checked_add(out.len()).ok_or(EINVAL)?;
         let end = u32::try_from(end).map_err(|_| EINVAL)?;
         let skb = self.ptr.as_ptr();
-        // SAFETY: `skb` is valid and ours (type invariant).
-        if !unsafe { bindings::pskb_may_pull(skb, end) } {
+        // SAFETY: `skb` is valid and ours (type invariant). Bytes already
+        // linear need no call (`pskb_may_pull`'s own first test).
+        if end > self.headlen() && !unsafe { bindings::pskb_may_pull(skb, end) } {
             return Err(EINVAL);
         }
-        // SAFETY: `pskb_may_pull` made `end` bytes from `data` linear.
+        // SAFETY: `end` bytes from `data` are linear (tested or pulled).
         unsafe {
             core::ptr::copy_nonoverlapping((*skb).data.add(offset), out.as_mut_ptr(), out.len())
         };
@@ -474,13 +570,12 @@ impl<'a> SkBuff<'a> {
 /// a packet resubmitted to it goes (without one, the IP layer answers
 /// "protocol unreachable" and drops it, unless a raw socket takes it).
 pub(crate) fn protocol_handled(family: Family, proto: u8) -> bool {
-    let _rcu = kernel::sync::rcu::read_lock();
-    // SAFETY: reading the protocol tables under RCU; only the pointers'
-    // presence is looked at.
+    // SAFETY: a presence test of a protocol table entry
+    // (`rcu_access_pointer`), valid in any context.
     unsafe {
         match family {
-            Family::Inet => !bindings::fou_rs_inet_proto(proto).is_null(),
-            Family::Inet6 => !bindings::fou_rs_inet6_proto(proto).is_null(),
+            Family::Inet => bindings::fou_rs_inet_proto_registered(proto),
+            Family::Inet6 => bindings::fou_rs_inet6_proto_registered(proto),
         }
     }
 }

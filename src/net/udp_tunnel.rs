@@ -20,7 +20,10 @@ use crate::net::gro::{
     GroVerdict,
 };
 use crate::net::netns::Net;
-use crate::net::rcu::RcuOwned;
+use crate::net::rcu::{
+    RcuOwned, //
+    ReadSection,
+};
 use crate::net::skb::{
     DropReason, //
     SkBuff,
@@ -206,15 +209,19 @@ impl<T: Receiver> Drop for TunnelSocket<T> {
 /// packet UDP received on it, whose data starts at its UDP header, given
 /// to us to resubmit or free, as UDP calls `encap_rcv`.
 unsafe extern "C" fn encap_rcv<T: Receiver>(sk: *mut bindings::sock, skb: *mut bindings::sk_buff) -> c_int {
-    let rcu = kernel::sync::rcu::read_lock();
+    // SAFETY: UDP's receive runs inside the IP layer's delivery to its
+    // protocol handler, which holds `rcu_read_lock` around it
+    // (`ip_local_deliver_finish`, `ip6_input_finish`), for the whole call;
+    // C's `fou_udp_recv` relies on the same (`rcu_dereference_sk_user_data`).
+    let rcu = unsafe { ReadSection::assume_held() };
     // SAFETY: UDP calls `encap_rcv` with a valid socket and a packet it
     // gives to us: we return it for resubmission or free it.
     let Some(mut skb) = (unsafe { SkBuff::from_raw(skb) }) else {
         return 0;
     };
-    // SAFETY: UDP calls `encap_rcv` with a socket set up by `open`; `_rcu`
+    // SAFETY: UDP calls `encap_rcv` with a socket set up by `open`; `rcu`
     // is held.
-    let verdict = match unsafe { receiver::<T>(sk, &rcu) } {
+    let verdict = match unsafe { receiver::<T>(sk, rcu) } {
         Some(r) => r.receive(&mut skb),
         None => Verdict::Drop(DropReason::SocketClose),
     };
@@ -241,7 +248,7 @@ unsafe extern "C" fn encap_rcv<T: Receiver>(sk: *mut bindings::sock, skb: *mut b
 /// `sk` is a socket set up by [`TunnelSocket::open`] for `T` (or released
 /// since, then its `sk_user_data` is NULL). The receiver is borrowed for as
 /// long as `rcu` is held.
-unsafe fn receiver<'a, T: Receiver>(sk: *mut bindings::sock, rcu: &'a kernel::sync::rcu::Guard) -> Option<&'a T> {
+unsafe fn receiver<'a, T: Receiver>(sk: *mut bindings::sock, rcu: ReadSection<'a>) -> Option<&'a T> {
     // SAFETY: `sk` is valid during the callback.
     let data = unsafe { bindings::fou_rs_sk_user_data_rcu(sk) };
     if data.is_null() {
@@ -270,7 +277,7 @@ unsafe extern "C" fn gro_receive<T: Receiver>(
 ) -> *mut bindings::sk_buff {
     let rcu = kernel::sync::rcu::read_lock();
     // SAFETY: UDP's GRO calls this with a socket set up by `open`.
-    let Some(r) = (unsafe { receiver::<T>(sk, &rcu) }) else {
+    let Some(r) = (unsafe { receiver::<T>(sk, ReadSection::from(&rcu)) }) else {
         // SAFETY: as below, with a receiver that always flushes.
         return unsafe { gro::receive(head, skb, Family::Inet, |_| GroVerdict::Flush) };
     };
@@ -292,7 +299,7 @@ unsafe extern "C" fn gro_complete<T: Receiver>(
 ) -> c_int {
     let rcu = kernel::sync::rcu::read_lock();
     // SAFETY: UDP's GRO calls this with a socket set up by `open`.
-    let Some(r) = (unsafe { receiver::<T>(sk, &rcu) }) else {
+    let Some(r) = (unsafe { receiver::<T>(sk, ReadSection::from(&rcu)) }) else {
         return ENOENT.to_errno();
     };
     // SAFETY: `skb` and `nhoff` are those UDP's GRO passes, under RCU.
