@@ -152,6 +152,7 @@ fn gue_gro_complete(gro: &GroComplete<'_>) -> Option<(u8, usize)> {
 impl PortConfig {
     /// Decapsulates `skb`; returns the inner IP protocol, or why the packet
     /// is dropped.
+    #[inline]
     fn decapsulate(&self, skb: &mut SkBuff<'_>) -> Result<u8, DropCause> {
         match self.encap {
             // FOU direct: the UDP payload is the inner packet. Strip the UDP
@@ -190,6 +191,7 @@ impl Receiver for PortState {
         }
     }
 
+    #[inline]
     fn receive(&self, skb: &mut SkBuff<'_>) -> Verdict {
         match self.cfg.decapsulate(skb) {
             Ok(proto) => {

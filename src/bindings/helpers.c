@@ -24,6 +24,9 @@ bool fou_rs_inet6_proto_registered(u8 proto) { return rcu_access_pointer(inet6_p
 /* Bit fields and the csum_start/csum_offset union of sk_buff. */
 bool fou_rs_skb_csum_partial(const struct sk_buff *skb) { return skb->ip_summed == CHECKSUM_PARTIAL; }
 u16 fou_rs_skb_csum_offset(const struct sk_buff *skb) { return skb->csum_offset; }
+u8 fou_rs_skb_ip_summed(const struct sk_buff *skb) { return skb->ip_summed; }
+void fou_rs_skb_set_ip_summed(struct sk_buff *skb, u8 ip_summed) { skb->ip_summed = ip_summed; }
+void fou_rs_skb_clear_encapsulation(struct sk_buff *skb) { skb->encapsulation = 0; }
 void fou_rs_skb_csum_none(struct sk_buff *skb) { skb->ip_summed = CHECKSUM_NONE; skb->encapsulation = 0; }
 bool fou_rs_skb_remcsum_offload(const struct sk_buff *skb) { return skb->remcsum_offload; }
 

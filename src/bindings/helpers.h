@@ -66,6 +66,12 @@ bool fou_rs_skb_csum_partial(const struct sk_buff *skb);
 /* skb->csum_offset (in a union with skb->csum). */
 u16 fou_rs_skb_csum_offset(const struct sk_buff *skb);
 
+/* skb->ip_summed, read and written; skb->encapsulation = 0 (bit fields:
+ * bindgen's accessors loop over their bits). */
+u8 fou_rs_skb_ip_summed(const struct sk_buff *skb);
+void fou_rs_skb_set_ip_summed(struct sk_buff *skb, u8 ip_summed);
+void fou_rs_skb_clear_encapsulation(struct sk_buff *skb);
+
 /* skb->ip_summed = CHECKSUM_NONE; skb->encapsulation = 0 (bit fields). */
 void fou_rs_skb_csum_none(struct sk_buff *skb);
 

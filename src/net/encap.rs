@@ -141,7 +141,7 @@ unsafe extern "C" fn encap_hlen<E: EncapOps>(e: *mut bindings::ip_tunnel_encap) 
 /// The pointers are those a tunnel's transmit path passes to
 /// `build_header`: a packet it owns and lends for the call, its encap
 /// configuration, the inner protocol, all valid for the call.
-#[inline]
+#[inline(always)]
 unsafe fn build<E: EncapOps>(
     skb: *mut bindings::sk_buff,
     e: *mut bindings::ip_tunnel_encap,

@@ -40,12 +40,33 @@ impl<const N: usize> PerCpuCounters<N> {
     /// counts nothing.
     #[inline]
     pub(crate) fn add(&self, i: usize, v: u64) {
-        if i < N {
-            // CAST: `i` is below `N`, below 64.
-            // SAFETY: `base` holds `N` counters per CPU (type invariant) and
-            // `i < N`.
-            unsafe { bindings::fou_rs_percpu_add(self.base.as_ptr(), i as u32, v) };
+        if i >= N {
+            return;
         }
+        // On x86-64 SMP kernels, `this_cpu_add` itself, inline: one `add`
+        // to the per-CPU address relative to `gs`, which holds the running
+        // CPU's per-CPU offset (arch/x86/include/asm/percpu.h). Elsewhere,
+        // the C macro through a helper.
+        #[cfg(all(target_arch = "x86_64", CONFIG_SMP))]
+        // SAFETY: `base` holds `N` counters per CPU (type invariant) and
+        // `i < N`, so `base + i` is a per-CPU `u64` and `gs:` addresses this
+        // CPU's copy; a single instruction cannot be split by preemption
+        // or an interrupt. It touches only that memory and the flags.
+        unsafe {
+            core::arch::asm!(
+                "add qword ptr gs:[{p}], {v}",
+                p = in(reg) self.base.as_ptr().wrapping_add(i),
+                v = in(reg) v,
+                options(nostack),
+            )
+        };
+        #[cfg(not(all(target_arch = "x86_64", CONFIG_SMP)))]
+        // CAST: `i` is below `N`, below 64.
+        // SAFETY: `base` holds `N` counters per CPU (type invariant) and
+        // `i < N`.
+        unsafe {
+            bindings::fou_rs_percpu_add(self.base.as_ptr(), i as u32, v)
+        };
     }
 
     /// The counters summed over every possible CPU. Counts added meanwhile

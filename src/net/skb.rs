@@ -198,7 +198,8 @@ impl<'a> SkBuff<'a> {
     }
 
     /// The `headers` group of the packet: its header offsets and checksum
-    /// and offload bits.
+    /// fields. Its bit fields (checksum state, offload flags) go through
+    /// helpers instead: bindgen's accessors loop over their bits.
     #[inline]
     fn headers(&self) -> *mut bindings::sk_buff__bindgen_ty_4__bindgen_ty_1 {
         // SAFETY: `ptr` is valid (type invariant); only an address is
@@ -246,6 +247,7 @@ impl<'a> SkBuff<'a> {
     /// the remote checksum option points past the packet
     /// ([`PullError::RemCsum`]), or unsharing it for the offload state
     /// failed ([`PullError::NoMem`]).
+    #[inline(always)]
     pub(crate) fn pull_encap(
         &mut self,
         outer: Family,
@@ -281,7 +283,7 @@ impl<'a> SkBuff<'a> {
             // bytes; a CHECKSUM_PARTIAL packet whose checksum starts before
             // `data` (`skb_checksum_start_offset` < 0), `data` being where
             // it is at C's point of the call, becomes CHECKSUM_NONE.
-            let summed = u32::from((*h).ip_summed());
+            let summed = u32::from(bindings::fou_rs_skb_ip_summed(skb));
             if summed == bindings::CHECKSUM_COMPLETE {
                 bindings::skb_postpull_rcsum(skb, (*skb).data.cast(), u32::from(hlen));
             } else if summed == bindings::CHECKSUM_PARTIAL {
@@ -292,7 +294,8 @@ impl<'a> SkBuff<'a> {
                     data += usize::from(hlen);
                 }
                 if start < data {
-                    (*h).set_ip_summed(bindings::CHECKSUM_NONE as u8);
+                    // CAST: CHECKSUM_NONE is 0.
+                    bindings::fou_rs_skb_set_ip_summed(skb, bindings::CHECKSUM_NONE as u8);
                 }
             }
         }
@@ -313,8 +316,8 @@ impl<'a> SkBuff<'a> {
         } else {
             // What `iptunnel_pull_offloads` does for a packet that is not
             // GSO.
-            // SAFETY: `h` is the valid packet's header group, ours to write.
-            unsafe { (*h).set_encapsulation(0) };
+            // SAFETY: `skb` is valid and ours.
+            unsafe { bindings::fou_rs_skb_clear_encapsulation(skb) };
             Ok(())
         }
     }
@@ -399,7 +402,12 @@ impl<'a> SkBuff<'a> {
         // CAST: the `SKB_GSO_*` bits fit in an int (bit 13 at most here).
         let gso = gso as c_int;
         // SAFETY: `ptr` is valid and ours (type invariant).
-        to_result(unsafe { bindings::iptunnel_handle_offloads(self.ptr.as_ptr(), gso) })
+        let ret = unsafe { bindings::iptunnel_handle_offloads(self.ptr.as_ptr(), gso) };
+        // `to_result`, without its call on the way that succeeds.
+        if ret < 0 {
+            return Err(Error::from_errno(ret));
+        }
+        Ok(())
     }
 
     /// The source port `udp_flow_src_port` picks for this packet's flow, in
