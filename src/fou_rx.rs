@@ -54,6 +54,7 @@ impl PortConfig {
     /// versions, a version 1 packet that is not IPv4 or IPv6, truncated
     /// headers, unknown flags, a remote checksum option outside the packet,
     /// control messages (not supported, as in C) and inner protocol 0.
+    #[inline]
     fn receive_gue(&self, skb: &mut SkBuff<'_>) -> Result<u8, DropCause> {
         let mut word = [0u8; GUE_HLEN];
         skb.read(UDP_HLEN, &mut word).map_err(|_| DropCause::Malformed)?;

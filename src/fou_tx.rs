@@ -40,6 +40,7 @@ pub(crate) const IPPROTO_IPV6: u8 = 41;
 ///
 /// Lengths above 65535 (GSO packets) are truncated as C's `htons` does;
 /// segmentation rewrites them per segment.
+#[inline]
 pub(crate) fn udp_header(sport: u16, dport: u16, len: u32) -> [u8; UDP_HLEN] {
     // CAST: deliberate truncation to 16 bits, as in C (see above).
     let len = len as u16;

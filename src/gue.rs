@@ -72,6 +72,7 @@ impl From<GueError> for Error {
 }
 
 /// Parses the first word of a GUE packet (the bytes after UDP).
+#[inline]
 pub(crate) fn parse(b: &[u8]) -> Result<Gue, GueError> {
     let w: [u8; GUE_HLEN] = b
         .get(..GUE_HLEN)
@@ -102,6 +103,7 @@ pub(crate) struct GueOptions {
 /// Validates the flags of a version 0 header against its options `opts`
 /// (exactly `optlen` bytes), as `validate_gue_flags` does, and returns the
 /// options found.
+#[inline]
 pub(crate) fn validate_flags(flags: u16, opts: &[u8]) -> Result<GueOptions, GueError> {
     if flags & !FLAG_PRIV != 0 {
         return Err(GueError::Flags);
@@ -134,6 +136,7 @@ pub(crate) fn validate_flags(flags: u16, opts: &[u8]) -> Result<GueOptions, GueE
 /// data, inner protocol `proto`; with `remcsum` = (start, offset) from the
 /// inner packet, the private flags word and the remote checksum offload
 /// option. Returns the buffer and how many of its bytes are the header.
+#[inline]
 pub(crate) fn build(proto: u8, remcsum: Option<(u16, u16)>) -> ([u8; MAX_TX_HLEN], usize) {
     let mut h = [0u8; MAX_TX_HLEN];
     h[1] = proto;

@@ -390,6 +390,7 @@ impl<'a> SkBuff<'a> {
     ///
     /// `remcsum` adds `SKB_GSO_TUNNEL_REMCSUM`: segments carry a remote
     /// checksum offload option instead of an inner checksum.
+    #[inline]
     pub(crate) fn handle_udp_tunnel_offloads(&mut self, csum: bool, remcsum: bool) -> Result {
         let mut gso = if csum {
             bindings::SKB_GSO_UDP_TUNNEL_CSUM
@@ -412,6 +413,7 @@ impl<'a> SkBuff<'a> {
 
     /// The source port `udp_flow_src_port` picks for this packet's flow, in
     /// host order.
+    #[inline]
     pub(crate) fn flow_src_port(&self) -> u16 {
         // SAFETY: `ptr` is valid (type invariant) and on its way out of a
         // device, so `skb->dev` is set.
@@ -448,6 +450,7 @@ impl<'a> SkBuff<'a> {
     /// Sets the checksum of the UDP header at the transport header
     /// (`udp_set_csum`, `udp6_set_csum`): none when `nocheck`, else
     /// computed or offloaded over the pseudo-header of `flow`.
+    #[inline]
     pub(crate) fn udp_set_csum(&mut self, nocheck: bool, flow: &Flow) {
         let len = self.len();
         // CAST: the functions take the length as an int; packets are far
@@ -585,5 +588,84 @@ pub(crate) fn protocol_handled(family: Family, proto: u8) -> bool {
             Family::Inet => bindings::fou_rs_inet_proto_registered(proto),
             Family::Inet6 => bindings::fou_rs_inet6_proto_registered(proto),
         }
+    }
+}
+
+#[kunit_tests(fou_rs_skb)]
+mod tests {
+    use super::*;
+
+    /// Bytes of the test packet: an IPv4 header, a UDP header, 8 bytes.
+    const IP_HLEN: usize = 20;
+    const PACKET: usize = IP_HLEN + 8 + 8;
+
+    /// A received IPv4 datagram as UDP hands it to `encap_rcv`: linear,
+    /// network header set, `data` at the UDP header, CHECKSUM_PARTIAL with
+    /// the checksum starting at the UDP header (a locally sent datagram
+    /// whose UDP checksum was left to offload). Freed by the caller.
+    fn received() -> *mut bindings::sk_buff {
+        // SAFETY: allocating has no preconditions.
+        let skb = unsafe { bindings::__alloc_skb(128, kernel::bindings::GFP_KERNEL, 0, -1) };
+        assert!(!skb.is_null());
+        // SAFETY: `skb` is a new, empty, linear packet of 128 bytes, ours;
+        // 32 bytes of headroom and `PACKET` bytes fit in it.
+        unsafe {
+            (*skb).data = (*skb).data.add(32);
+            (*skb).tail += 32;
+            let p = bindings::skb_put(skb, PACKET as u32).cast::<u8>();
+            core::ptr::write_bytes(p, 0, PACKET);
+            *p = 0x45;
+            *p.add(2) = 0;
+            *p.add(3) = PACKET as u8;
+            let h = SkBuff::from_raw(skb).unwrap().headers();
+            (*h).network_header = 32;
+            (*skb).data = (*skb).data.add(IP_HLEN);
+            (*skb).len -= IP_HLEN as u32;
+            bindings::fou_rs_skb_set_ip_summed(skb, bindings::CHECKSUM_PARTIAL as u8);
+            (*h).__bindgen_anon_1.__bindgen_anon_1.csum_start = 32 + IP_HLEN as u16;
+            (*h).__bindgen_anon_1.__bindgen_anon_1.csum_offset = 6;
+        }
+        skb
+    }
+
+    /// Pulls the UDP header of [`received`] with `csum`: the checksum
+    /// state, the IPv4 total length and the packet length after it.
+    fn pull(csum: PullCsum) -> (u32, u16, u32) {
+        let skb = received();
+        // SAFETY: `skb` is ours until freed below.
+        let mut s = unsafe { SkBuff::from_raw(skb) }.unwrap();
+        assert_eq!(s.pull_encap(Family::Inet, 8, csum), Ok(()));
+        // SAFETY: as above; the IPv4 header is at `head + 32`.
+        unsafe {
+            let r = (
+                u32::from(bindings::fou_rs_skb_ip_summed(skb)),
+                u16::from_be_bytes([*(*skb).head.add(34), *(*skb).head.add(35)]),
+                (*skb).len,
+            );
+            bindings::kfree_skb(skb);
+            r
+        }
+    }
+
+    #[test]
+    fn fou_direct_pull_drops_a_checksum_that_starts_before_the_inner_packet() {
+        // `fou_recv_pull`: `skb_postpull_rcsum` after `__skb_pull`.
+        assert_eq!(pull(PullCsum::AfterPull), (bindings::CHECKSUM_NONE, PACKET as u16 - 8, 8));
+    }
+
+    #[test]
+    fn gue_pull_keeps_it_as_gue_udp_recv_does() {
+        // `gue_udp_recv`: `skb_postpull_rcsum` before `__skb_pull`.
+        assert_eq!(pull(PullCsum::BeforePull(None)), (bindings::CHECKSUM_PARTIAL, PACKET as u16 - 8, 8));
+    }
+
+    #[test]
+    fn a_pull_longer_than_the_outer_length_is_refused() {
+        let skb = received();
+        // SAFETY: `skb` is ours until freed below.
+        let mut s = unsafe { SkBuff::from_raw(skb) }.unwrap();
+        assert_eq!(s.pull_encap(Family::Inet, 17, PullCsum::AfterPull), Err(PullError::Short));
+        // SAFETY: as above.
+        unsafe { bindings::kfree_skb(skb) };
     }
 }
