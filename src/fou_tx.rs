@@ -112,7 +112,7 @@ impl EncapOps for FouEncap {
         UDP_HLEN
     }
 
-    #[inline]
+    #[inline(always)]
     fn build_header(skb: &mut SkBuff<'_>, e: &EncapParams, _protocol: u8, flow: &Flow) -> Result<u8> {
         skb.handle_udp_tunnel_offloads(e.csum, false)?;
         let sport = sport(skb, e);
@@ -134,7 +134,7 @@ impl EncapOps for GueEncap {
         UDP_HLEN + gue::tx_hlen(e.remcsum)
     }
 
-    #[inline]
+    #[inline(always)]
     fn build_header(skb: &mut SkBuff<'_>, e: &EncapParams, protocol: u8, flow: &Flow) -> Result<u8> {
         let remcsum = e.remcsum && skb.csum_partial();
         skb.handle_udp_tunnel_offloads(e.csum, remcsum)?;

@@ -11,15 +11,12 @@ u32 fou_rs_dump_portid(struct netlink_callback *cb) { return NETLINK_CB(cb->skb)
 const struct genl_info *fou_rs_dump_info(struct netlink_callback *cb) { return genl_info_dump(cb); }
 struct sk_buff *fou_rs_genlmsg_new_default(void) { return genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL); }
 void fou_rs_genl_set_err_msg(struct genl_info *info, const char *msg) { if (info->extack) info->extack->_msg = msg; }
-void *fou_rs_sk_user_data_rcu(const struct sock *sk) { return rcu_dereference_sk_user_data(sk); }
 void fou_rs_sk_alloc_atomic(struct sock *sk) { sk->sk_allocation = GFP_ATOMIC; }
 
 __be16 fou_rs_flow_src_port(struct sk_buff *skb) { return udp_flow_src_port(dev_net(skb->dev), skb, 0, 0, false); }
 
 const struct net_protocol *fou_rs_inet_proto(u8 proto) { return rcu_dereference(inet_protos[proto]); }
 const struct inet6_protocol *fou_rs_inet6_proto(u8 proto) { return rcu_dereference(inet6_protos[proto]); }
-bool fou_rs_inet_proto_registered(u8 proto) { return rcu_access_pointer(inet_protos[proto]); }
-bool fou_rs_inet6_proto_registered(u8 proto) { return rcu_access_pointer(inet6_protos[proto]); }
 
 /* Bit fields and the csum_start/csum_offset union of sk_buff. */
 bool fou_rs_skb_csum_partial(const struct sk_buff *skb) { return skb->ip_summed == CHECKSUM_PARTIAL; }

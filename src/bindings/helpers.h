@@ -35,9 +35,6 @@ struct sk_buff *fou_rs_genlmsg_new_default(void);
 /* GENL_SET_ERR_MSG(info, msg) for a msg that is not a literal; static. */
 void fou_rs_genl_set_err_msg(struct genl_info *info, const char *msg);
 
-/* rcu_dereference_sk_user_data(sk), for the receive path. */
-void *fou_rs_sk_user_data_rcu(const struct sock *sk);
-
 /* sk->sk_allocation = GFP_ATOMIC, as fou_create sets it. */
 void fou_rs_sk_alloc_atomic(struct sock *sk);
 
@@ -54,11 +51,6 @@ struct inet6_protocol;
 
 /* rcu_dereference(inet6_protos[proto]): the handler of an IPv6 protocol. */
 const struct inet6_protocol *fou_rs_inet6_proto(u8 proto);
-
-/* Whether an IPv4 or IPv6 protocol has a handler: rcu_access_pointer, a
- * presence test that needs no RCU read-side section. */
-bool fou_rs_inet_proto_registered(u8 proto);
-bool fou_rs_inet6_proto_registered(u8 proto);
 
 /* skb->ip_summed == CHECKSUM_PARTIAL (a bit field). */
 bool fou_rs_skb_csum_partial(const struct sk_buff *skb);

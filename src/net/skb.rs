@@ -580,13 +580,16 @@ impl<'a> SkBuff<'a> {
 /// Whether IP protocol `proto` of `family` has a handler registered: where
 /// a packet resubmitted to it goes (without one, the IP layer answers
 /// "protocol unreachable" and drops it, unless a raw socket takes it).
+#[inline]
 pub(crate) fn protocol_handled(family: Family, proto: u8) -> bool {
-    // SAFETY: a presence test of a protocol table entry
-    // (`rcu_access_pointer`), valid in any context.
+    let i = usize::from(proto);
+    // SAFETY: a presence test of a protocol table entry, read once
+    // (`rcu_access_pointer`), valid in any context; the tables have 256
+    // entries (`MAX_INET_PROTOS`), one per `u8`.
     unsafe {
         match family {
-            Family::Inet => bindings::fou_rs_inet_proto_registered(proto),
-            Family::Inet6 => bindings::fou_rs_inet6_proto_registered(proto),
+            Family::Inet => !core::ptr::read_volatile((&raw const bindings::inet_protos).cast::<*const u8>().add(i)).is_null(),
+            Family::Inet6 => !core::ptr::read_volatile((&raw const bindings::inet6_protos).cast::<*const u8>().add(i)).is_null(),
         }
     }
 }
