@@ -116,7 +116,7 @@ stress: setup
 # fou_rs against the kernel's C FOU, same guest, same run. First the exact
 # figure: instructions per 64-byte datagram on seven tunnel paths, plain, C
 # and fou_rs alternating in one guest on Debian's 7.2.12 (QEMU -icount,
-# tests/icount/run; about 25 minutes). Then throughput under TCG, a noisy
+# tests/icount/run; about 11 minutes). Then throughput under TCG, a noisy
 # secondary measure: min/median/max and ratios on the test kernel
 # (tests/bench.py; FOU_BENCH_REPS, _SECONDS).
 bench: setup
