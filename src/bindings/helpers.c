@@ -11,6 +11,7 @@ u32 fou_rs_dump_portid(struct netlink_callback *cb) { return NETLINK_CB(cb->skb)
 const struct genl_info *fou_rs_dump_info(struct netlink_callback *cb) { return genl_info_dump(cb); }
 struct sk_buff *fou_rs_genlmsg_new_default(void) { return genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL); }
 void fou_rs_genl_set_err_msg(struct genl_info *info, const char *msg) { if (info->extack) info->extack->_msg = msg; }
+void *fou_rs_sk_user_data_rcu(const struct sock *sk) { return rcu_dereference_sk_user_data(sk); }
 void fou_rs_sk_alloc_atomic(struct sock *sk) { sk->sk_allocation = GFP_ATOMIC; }
 
 __be16 fou_rs_flow_src_port(struct sk_buff *skb) { return udp_flow_src_port(dev_net(skb->dev), skb, 0, 0, false); }
@@ -54,6 +55,15 @@ const struct fou_rs_layout fou_rs_c_layout[] = {
 	FOU_RS_SIZE(struct sk_buff),
 	FOU_RS_OFF(struct sk_buff, len),
 	FOU_RS_OFF(struct sk_buff, data),
+	FOU_RS_OFF(struct sk_buff, data_len),
+	FOU_RS_OFF(struct sk_buff, tail),
+	FOU_RS_OFF(struct sk_buff, end),
+	FOU_RS_OFF(struct sk_buff, head),
+	FOU_RS_OFF(struct sk_buff, network_header),
+	FOU_RS_OFF(struct sk_buff, transport_header),
+	FOU_RS_OFF(struct sk_buff, csum_start),
+	FOU_RS_OFF(struct sk_buff, csum_offset),
+	FOU_RS_OFF(struct skb_shared_info, gso_size),
 	FOU_RS_SIZE(struct genl_family),
 	FOU_RS_OFF(struct genl_family, id),
 	FOU_RS_OFF(struct genl_family, small_ops),

@@ -76,6 +76,34 @@ mod tests {
         ("sizeof(struct sk_buff)", size_of::<sk_buff>()),
         ("offsetof(struct sk_buff, len)", offset_of!(sk_buff, len)),
         ("offsetof(struct sk_buff, data)", offset_of!(sk_buff, data)),
+        ("offsetof(struct sk_buff, data_len)", offset_of!(sk_buff, data_len)),
+        ("offsetof(struct sk_buff, tail)", offset_of!(sk_buff, tail)),
+        ("offsetof(struct sk_buff, end)", offset_of!(sk_buff, end)),
+        ("offsetof(struct sk_buff, head)", offset_of!(sk_buff, head)),
+        (
+            "offsetof(struct sk_buff, network_header)",
+            offset_of!(sk_buff, __bindgen_anon_4) + offset_of!(sk_buff__bindgen_ty_4__bindgen_ty_1, network_header),
+        ),
+        (
+            "offsetof(struct sk_buff, transport_header)",
+            offset_of!(sk_buff, __bindgen_anon_4) + offset_of!(sk_buff__bindgen_ty_4__bindgen_ty_1, transport_header),
+        ),
+        (
+            "offsetof(struct sk_buff, csum_start)",
+            offset_of!(sk_buff, __bindgen_anon_4)
+                + offset_of!(sk_buff__bindgen_ty_4__bindgen_ty_1, __bindgen_anon_1)
+                + offset_of!(sk_buff__bindgen_ty_4__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1, csum_start),
+        ),
+        (
+            "offsetof(struct sk_buff, csum_offset)",
+            offset_of!(sk_buff, __bindgen_anon_4)
+                + offset_of!(sk_buff__bindgen_ty_4__bindgen_ty_1, __bindgen_anon_1)
+                + offset_of!(sk_buff__bindgen_ty_4__bindgen_ty_1__bindgen_ty_1__bindgen_ty_1, csum_offset),
+        ),
+        (
+            "offsetof(struct skb_shared_info, gso_size)",
+            offset_of!(skb_shared_info, gso_size),
+        ),
         ("sizeof(struct genl_family)", size_of::<genl_family>()),
         ("offsetof(struct genl_family, id)", offset_of!(genl_family, id)),
         (

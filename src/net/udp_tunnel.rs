@@ -250,7 +250,7 @@ unsafe extern "C" fn encap_rcv<T: Receiver>(sk: *mut bindings::sock, skb: *mut b
 /// long as `rcu` is held.
 unsafe fn receiver<'a, T: Receiver>(sk: *mut bindings::sock, rcu: ReadSection<'a>) -> Option<&'a T> {
     // SAFETY: `sk` is valid during the callback.
-    let data = unsafe { sk_user_data(sk) };
+    let data = unsafe { bindings::fou_rs_sk_user_data_rcu(sk) };
     if data.is_null() {
         return None;
     }
@@ -258,22 +258,6 @@ unsafe fn receiver<'a, T: Receiver>(sk: *mut bindings::sock, rcu: ReadSection<'a
     // of its `TunnelSocket` (set in `open`), read under `rcu`, which began
     // before any retirement of it.
     Some(unsafe { RcuOwned::<T>::from_rcu_ptr(data, rcu) })
-}
-
-/// `rcu_dereference_sk_user_data`, inline: the socket's user data pointer,
-/// read once, without the flag bits the kernel keeps in its low bits.
-///
-/// # Safety
-///
-/// `sk` is a valid socket.
-#[inline]
-unsafe fn sk_user_data(sk: *mut bindings::sock) -> *mut core::ffi::c_void {
-    const FLAGS: usize =
-        (bindings::SK_USER_DATA_NOCOPY | bindings::SK_USER_DATA_BPF | bindings::SK_USER_DATA_PSOCK) as usize;
-    // SAFETY: `sk` is valid (guaranteed by the caller); the pointer is read
-    // once, as `rcu_dereference` reads it.
-    let p = unsafe { core::ptr::read_volatile(&raw const (*sk).sk_user_data) };
-    p.map_addr(|a| a & !FLAGS)
 }
 
 /// The socket's `gro_receive` (`fou_gro_receive`, `gue_gro_receive`). A
