@@ -9,8 +9,9 @@
 //! pointer into the packet outlives a pull.
 //!
 //! GRO aggregates GUE packets that carry a remote checksum offload option
-//! only in the C module (`gue_gro_remcsum`); fou-rs receives those one by
-//! one, completing the checksum in `receive`.
+//! as C does (`gue_gro_remcsum`) when GRO holds a valid checksum of the
+//! packet; otherwise they are received one by one, the checksum completed
+//! in `receive`.
 
 use crate::config::{
     Encap, //
@@ -109,9 +110,10 @@ fn v1_proto(ip_version: u8) -> u8 {
 }
 
 /// GRO's receive step for a GUE packet (`gue_gro_receive`): the inner
-/// protocol, after consuming the GUE header; `None` to flush (malformed,
-/// control, remote checksum offload).
-fn gue_gro_receive(gro: &mut GroPacket<'_>) -> Option<u8> {
+/// protocol, after consuming the GUE header and applying its remote
+/// checksum offload option; `None` to flush (malformed, control, an option
+/// GRO cannot apply).
+fn gue_gro_receive(gro: &mut GroPacket<'_>, nopartial: bool) -> Option<u8> {
     let mut buf = [0u8; GUE_HLEN + gue::MAX_OPTLEN];
     gro.read(&mut buf[..GUE_HLEN]).ok()?;
     match gue::parse(&buf[..GUE_HLEN]).ok()? {
@@ -127,10 +129,12 @@ fn gue_gro_receive(gro: &mut GroPacket<'_>) -> Option<u8> {
             let hdr = buf.get_mut(..GUE_HLEN + optlen)?;
             gro.read(hdr).ok()?;
             let options = gue::validate_flags(flags, &hdr[GUE_HLEN..]).ok()?;
-            if options.remcsum.is_some() {
-                return None;
-            }
-            gro.pull_header(hdr);
+            let remcsum = options.remcsum.map(|(start, offset)| RemCsum {
+                start,
+                offset,
+                nopartial,
+            });
+            gro.pull_header(hdr, remcsum).ok()?;
             Some(proto_ctype)
         }
     }
@@ -177,7 +181,7 @@ impl Receiver for PortState {
     fn gro_receive(&self, gro: &mut GroPacket<'_>) -> GroVerdict {
         let proto = match self.cfg.encap {
             Encap::Direct { ipproto } => Some(ipproto),
-            Encap::Gue => gue_gro_receive(gro),
+            Encap::Gue => gue_gro_receive(gro, self.cfg.remcsum_nopartial),
         };
         match proto {
             Some(p) => GroVerdict::Inner(p),

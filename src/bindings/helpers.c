@@ -24,9 +24,9 @@ bool fou_rs_skb_csum_partial(const struct sk_buff *skb) { return skb->ip_summed 
 u16 fou_rs_skb_csum_offset(const struct sk_buff *skb) { return skb->csum_offset; }
 u8 fou_rs_skb_ip_summed(const struct sk_buff *skb) { return skb->ip_summed; }
 void fou_rs_skb_set_ip_summed(struct sk_buff *skb, u8 ip_summed) { skb->ip_summed = ip_summed; }
-void fou_rs_skb_clear_encapsulation(struct sk_buff *skb) { skb->encapsulation = 0; }
 void fou_rs_skb_csum_none(struct sk_buff *skb) { skb->ip_summed = CHECKSUM_NONE; skb->encapsulation = 0; }
 bool fou_rs_skb_remcsum_offload(const struct sk_buff *skb) { return skb->remcsum_offload; }
+void fou_rs_skb_set_remcsum_offload(struct sk_buff *skb) { skb->remcsum_offload = 1; }
 
 bool fou_rs_tunnel_info_csum(const struct ip_tunnel_info *info) { return test_bit(IP_TUNNEL_CSUM_BIT, info->key.tun_flags); }
 
@@ -34,6 +34,7 @@ bool fou_rs_tunnel_info_csum(const struct ip_tunnel_info *info) { return test_bi
  * offload tables, and list_for_each_entry over the held packets. */
 void fou_rs_gro_mark_fou(struct sk_buff *skb) { NAPI_GRO_CB(skb)->encap_mark = 0; NAPI_GRO_CB(skb)->is_fou = 1; }
 void fou_rs_gro_flush(struct sk_buff *skb) { NAPI_GRO_CB(skb)->flush |= 1; }
+bool fou_rs_gro_csum_valid(const struct sk_buff *skb) { return NAPI_GRO_CB(skb)->csum_valid; }
 bool fou_rs_gro_same_flow(const struct sk_buff *p) { return NAPI_GRO_CB(p)->same_flow; }
 void fou_rs_gro_other_flow(struct sk_buff *p) { NAPI_GRO_CB(p)->same_flow = 0; }
 const struct net_offload *fou_rs_gro_offload(bool ipv6, u8 proto) { return rcu_dereference((ipv6 ? inet6_offloads : inet_offloads)[proto]); }

@@ -63,17 +63,19 @@ bool fou_rs_skb_csum_partial(const struct sk_buff *skb);
 /* skb->csum_offset (in a union with skb->csum). */
 u16 fou_rs_skb_csum_offset(const struct sk_buff *skb);
 
-/* skb->ip_summed, read and written; skb->encapsulation = 0 (bit fields:
- * bindgen's accessors loop over their bits). */
+/* skb->ip_summed, read and written by C: the KUnit suite fou_rs_skb checks
+ * that bindgen's bit-field accessors, which the receive path uses, agree. */
 u8 fou_rs_skb_ip_summed(const struct sk_buff *skb);
 void fou_rs_skb_set_ip_summed(struct sk_buff *skb, u8 ip_summed);
-void fou_rs_skb_clear_encapsulation(struct sk_buff *skb);
 
 /* skb->ip_summed = CHECKSUM_NONE; skb->encapsulation = 0 (bit fields). */
 void fou_rs_skb_csum_none(struct sk_buff *skb);
 
 /* skb->remcsum_offload (a bit field): GRO already did remote checksum. */
 bool fou_rs_skb_remcsum_offload(const struct sk_buff *skb);
+
+/* skb->remcsum_offload = 1: GRO did the remote checksum offload. */
+void fou_rs_skb_set_remcsum_offload(struct sk_buff *skb);
 
 struct list_head;
 struct net_offload;
@@ -84,6 +86,9 @@ void fou_rs_gro_mark_fou(struct sk_buff *skb);
 
 /* NAPI_GRO_CB(skb)->flush |= 1: do not hold the packet for aggregation. */
 void fou_rs_gro_flush(struct sk_buff *skb);
+
+/* NAPI_GRO_CB(skb)->csum_valid: GRO holds the packet's checksum. */
+bool fou_rs_gro_csum_valid(const struct sk_buff *skb);
 
 /* NAPI_GRO_CB(p)->same_flow, and clearing it. */
 bool fou_rs_gro_same_flow(const struct sk_buff *p);

@@ -12,6 +12,7 @@
 
 use crate::bindings;
 use crate::config::Family;
+use crate::net::skb::RemCsum;
 use core::{
     marker::PhantomData, //
     ptr::{null_mut, NonNull},
@@ -29,6 +30,9 @@ use kernel::prelude::*;
 pub(crate) struct GroPacket<'a> {
     skb: NonNull<bindings::sk_buff>,
     head: NonNull<bindings::list_head>,
+    /// What a remote checksum offload changed in the packet, undone if it
+    /// is not aggregated; `None` until one is applied.
+    remcsum: Option<bindings::gro_remcsum>,
     _p: PhantomData<&'a mut bindings::sk_buff>,
 }
 
@@ -38,38 +42,43 @@ impl GroPacket<'_> {
     pub(crate) fn read(&mut self, out: &mut [u8]) -> Result {
         let skb = self.skb.as_ptr();
         let len = u32::try_from(out.len()).map_err(|_| EINVAL)?;
-        // SAFETY: `skb` is the packet GRO lent us (type invariant).
-        let off = unsafe { bindings::skb_gro_offset(skb) };
-        let end = off.checked_add(len).ok_or(EINVAL)?;
-        // SAFETY: as above; `skb_gro_header` returns `len` readable bytes
-        // at `off` (in the first fragment or, pulled, in the linear area),
-        // or NULL.
-        let p = unsafe { bindings::skb_gro_header(skb, end, off) }.cast::<u8>();
-        if p.is_null() {
-            return Err(EINVAL);
-        }
-        // SAFETY: `p` points to `len` readable bytes (see above), which do
+        // SAFETY: `skb` is the packet GRO lent us (type invariant);
+        // `skb_gro_header` returns `len` readable bytes at `off` (in the
+        // first fragment or, pulled, in the linear area), or NULL; they do
         // not overlap `out`.
-        unsafe { core::ptr::copy_nonoverlapping(p, out.as_mut_ptr(), out.len()) };
+        unsafe {
+            let off = bindings::skb_gro_offset(skb);
+            let end = off.checked_add(len).ok_or(EINVAL)?;
+            let p = bindings::skb_gro_header(skb, end, off).cast::<u8>();
+            if p.is_null() {
+                return Err(EINVAL);
+            }
+            core::ptr::copy_nonoverlapping(p, out.as_mut_ptr(), out.len());
+        }
         Ok(())
     }
 
     /// Consumes `hdr`, the encapsulation header just read (see [`read`]):
-    /// takes it out of the GRO checksum, marks every held packet whose
-    /// bytes at the same place differ as another flow (packets are merged
-    /// only with identical headers), and moves past it.
+    /// takes it out of the GRO checksum, applies `remcsum`, the header's
+    /// remote checksum offload option if it has one, marks every held
+    /// packet whose bytes at the same place differ as another flow (packets
+    /// are merged only with identical headers), and moves past it. `EINVAL`
+    /// when the option cannot be applied: the packet is then not
+    /// aggregated.
     ///
     /// [`read`]: GroPacket::read
-    pub(crate) fn pull_header(&mut self, hdr: &[u8]) {
+    pub(crate) fn pull_header(&mut self, hdr: &[u8], remcsum: Option<RemCsum>) -> Result {
         let skb = self.skb.as_ptr();
-        // CAST: encapsulation headers are at most a few hundred bytes.
-        let len = hdr.len() as u32;
+        let len = u32::try_from(hdr.len()).map_err(|_| EINVAL)?;
         // SAFETY: `skb` is lent to us (type invariant); the checksum update
         // reads `len` bytes of `hdr`, the same bytes as in the packet.
         let off = unsafe {
             bindings::skb_gro_postpull_rcsum(skb, hdr.as_ptr().cast(), len);
             bindings::skb_gro_offset(skb)
         };
+        if let Some(r) = remcsum {
+            self.remcsum(off, len, r)?;
+        }
         let mut p: *mut bindings::sk_buff = null_mut();
         loop {
             // SAFETY: `head` is the bucket's list (type invariant); `p` is
@@ -98,6 +107,61 @@ impl GroPacket<'_> {
         }
         // SAFETY: `skb` is lent to us.
         unsafe { bindings::skb_gro_pull(skb, len) };
+        Ok(())
+    }
+
+    /// Applies a remote checksum offload option to the packet in GRO
+    /// (`gue_gro_remcsum`): the data from `r.start` bytes after the
+    /// `hlen`-byte header at `off` is checksummed by GRO's running
+    /// checksum, which must be valid; without `r.nopartial` GRO only notes
+    /// where it starts, with it the checksum field is written now (undone
+    /// by [`receive`] if the packet is not aggregated). Once per packet:
+    /// an outer header's option already applied leaves this one to normal
+    /// receive.
+    fn remcsum(&mut self, off: u32, hlen: u32, r: RemCsum) -> Result {
+        let skb = self.skb.as_ptr();
+        let grc = self.remcsum.insert(bindings::gro_remcsum {
+            offset: 0,
+            delta: 0,
+        });
+        let end = off.checked_add(hlen).ok_or(EINVAL)?;
+        // SAFETY: `skb` is lent to us (type invariant); `skb_gro_header`
+        // returns the header's bytes or NULL.
+        let ptr = unsafe {
+            if bindings::fou_rs_skb_remcsum_offload(skb) {
+                return Ok(());
+            }
+            if !bindings::fou_rs_gro_csum_valid(skb) {
+                return Err(EINVAL);
+            }
+            bindings::skb_gro_header(skb, end, off)
+        };
+        if ptr.is_null() {
+            return Err(EINVAL);
+        }
+        // SAFETY: `skb` is lent to us, its GRO checksum valid (checked
+        // above: `skb_gro_remcsum_process` requires it) and `ptr` its
+        // header at `off`; the function itself makes sure the bytes it
+        // writes with `nopartial` are in the packet (`skb_gro_header`), and
+        // records in `grc` what it changed. Then the packet is marked as
+        // having had its option applied.
+        unsafe {
+            let p = bindings::skb_gro_remcsum_process(
+                skb,
+                ptr,
+                off,
+                hlen as usize,
+                c_int::from(r.start),
+                c_int::from(r.offset),
+                grc,
+                r.nopartial,
+            );
+            if p.is_null() {
+                return Err(EINVAL);
+            }
+            bindings::fou_rs_skb_set_remcsum_offload(skb);
+        }
+        Ok(())
     }
 }
 
@@ -121,12 +185,14 @@ impl GroComplete<'_> {
         let skb = self.skb.as_ptr();
         let off = usize::try_from(self.nhoff).map_err(|_| EINVAL)?;
         let end = off.checked_add(out.len()).ok_or(EINVAL)?;
-        // SAFETY: `skb` is lent to us (type invariant).
-        if end > unsafe { bindings::skb_headlen(skb) } as usize {
-            return Err(EINVAL);
+        // SAFETY: `skb` is lent to us (type invariant); `end` bytes from
+        // `data` are linear (checked first).
+        unsafe {
+            if end > bindings::skb_headlen(skb) as usize {
+                return Err(EINVAL);
+            }
+            core::ptr::copy_nonoverlapping((*skb).data.add(off), out.as_mut_ptr(), out.len());
         }
-        // SAFETY: `end` bytes from `data` are linear (checked above).
-        unsafe { core::ptr::copy_nonoverlapping((*skb).data.add(off), out.as_mut_ptr(), out.len()) };
         Ok(())
     }
 }
@@ -174,22 +240,33 @@ pub(crate) unsafe fn receive(
     let mut gro = GroPacket {
         skb: s,
         head: h,
+        remcsum: None,
         _p: PhantomData,
     };
+    let mut pp = null_mut();
+    let mut flush = true;
     if let GroVerdict::Inner(proto) = f(&mut gro) {
         let rcu = kernel::sync::rcu::read_lock();
         if let Some(cb) = offload(&rcu, family, proto).and_then(|o| o.callbacks.gro_receive) {
             // SAFETY: `skb` is ours for the call (see above); the outer
             // header is consumed, so the inner one is the GRO header now.
-            unsafe {
+            pp = unsafe {
                 bindings::fou_rs_gro_mark_fou(skb);
-                return bindings::call_gro_receive(Some(cb), head, skb);
-            }
+                bindings::call_gro_receive(Some(cb), head, skb)
+            };
+            flush = false;
         }
     }
-    // SAFETY: as above.
-    unsafe { bindings::fou_rs_gro_flush(skb) };
-    null_mut()
+    // SAFETY: as above; `grc` is what the remote checksum offload of this
+    // packet recorded, undone unless the packet is held.
+    unsafe {
+        match gro.remcsum.as_mut() {
+            Some(grc) => bindings::skb_gro_flush_final_remcsum(skb, pp, c_int::from(flush), grc),
+            None if flush => bindings::fou_rs_gro_flush(skb),
+            None => {}
+        }
+    }
+    pp
 }
 
 /// Runs a socket's GRO completion step: `f` finds the inner protocol and

@@ -73,9 +73,13 @@ impl<const N: usize> PerCpuCounters<N> {
     /// may or may not be included.
     pub(crate) fn sum(&self) -> [u64; N] {
         let mut out = [0u64; N];
-        // SAFETY: no preconditions.
-        let mut cpu = unsafe { bindings::fou_rs_cpu_next_possible(-1) };
-        while cpu >= 0 {
+        let mut cpu = -1;
+        loop {
+            // SAFETY: no preconditions.
+            cpu = unsafe { bindings::fou_rs_cpu_next_possible(cpu) };
+            if cpu < 0 {
+                return out;
+            }
             for (i, total) in out.iter_mut().enumerate() {
                 // CAST: `i` is below `N`, below 64.
                 // SAFETY: `cpu` is a possible CPU, `base` holds `N` counters
@@ -83,10 +87,7 @@ impl<const N: usize> PerCpuCounters<N> {
                 let v = unsafe { bindings::fou_rs_percpu_read(self.base.as_ptr(), cpu, i as u32) };
                 *total = total.wrapping_add(v);
             }
-            // SAFETY: no preconditions.
-            cpu = unsafe { bindings::fou_rs_cpu_next_possible(cpu) };
         }
-        out
     }
 }
 

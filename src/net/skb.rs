@@ -9,7 +9,8 @@ use crate::bindings;
 use crate::config::Family;
 use crate::net::encap::Flow;
 use core::{
-    marker::PhantomData, //
+    cell::Cell, //
+    marker::PhantomData,
     ptr::NonNull,
 };
 use kernel::{
@@ -154,6 +155,12 @@ impl DropReason {
     }
 }
 
+/// Where `ip_summed` lies in its byte (see `SkBuff::pkt_type_byte`): after
+/// `pkt_type:3, ignore_df:1, dst_pending_confirm:1`, counted from the
+/// least significant bit on little-endian machines, from the most
+/// significant one on big-endian ones.
+const IP_SUMMED_SHIFT: u8 = if cfg!(target_endian = "big") { 1 } else { 5 };
+
 /// A packet the stack lends for the duration of a callback.
 ///
 /// # Invariants
@@ -179,11 +186,17 @@ impl<'a> SkBuff<'a> {
         })
     }
 
-
     /// Bytes in the packet from `data` on.
     pub(crate) fn len(&self) -> u32 {
+        self.fields().0
+    }
+
+    /// `len` and `data_len`: the packet's bytes from `data` on, and those
+    /// of them outside the linear area.
+    #[inline]
+    fn fields(&self) -> (u32, u32) {
         // SAFETY: `ptr` is valid (type invariant).
-        unsafe { (*self.ptr.as_ptr()).len }
+        unsafe { ((*self.ptr.as_ptr()).len, (*self.ptr.as_ptr()).data_len) }
     }
 
     /// Bytes in the linear area from `data` on (`skb_headlen`).
@@ -193,19 +206,49 @@ impl<'a> SkBuff<'a> {
     /// out-of-line wrappers: they run on every packet.
     #[inline]
     fn headlen(&self) -> u32 {
-        // SAFETY: `ptr` is valid (type invariant).
-        unsafe { (*self.ptr.as_ptr()).len - (*self.ptr.as_ptr()).data_len }
+        let (len, data_len) = self.fields();
+        len - data_len
     }
 
-    /// The `headers` group of the packet: its header offsets and checksum
-    /// fields. Its bit fields (checksum state, offload flags) go through
-    /// helpers instead: bindgen's accessors loop over their bits.
+    /// The `headers` group of the packet: its header offsets, checksum
+    /// fields and bit fields (offload flags: bindgen's accessors for one-bit
+    /// fields compile to one instruction; the `fou_rs_skb` KUnit suite
+    /// checks that bindgen places the bits where GCC does).
     #[inline]
     fn headers(&self) -> *mut bindings::sk_buff__bindgen_ty_4__bindgen_ty_1 {
         // SAFETY: `ptr` is valid (type invariant); only an address is
         // taken: that of the struct_group's union, whose members all start
         // at its start, as its anonymous member's.
         unsafe { (&raw mut (*self.ptr.as_ptr()).__bindgen_anon_4).cast() }
+    }
+
+    /// The packet's checksum state (`ip_summed`: CHECKSUM_NONE,
+    /// _UNNECESSARY, _COMPLETE or _PARTIAL). A two-bit field, read from its
+    /// byte: bindgen's accessors for fields wider than a bit loop over the
+    /// bits.
+    #[inline]
+    fn ip_summed(&self) -> u8 {
+        (self.pkt_type_byte().get() >> IP_SUMMED_SHIFT) & 3
+    }
+
+    /// Sets the packet's checksum state (see [`SkBuff::ip_summed`]).
+    #[inline]
+    fn set_ip_summed(&mut self, v: u8) {
+        let b = self.pkt_type_byte();
+        b.set((b.get() & !(3 << IP_SUMMED_SHIFT)) | ((v & 3) << IP_SUMMED_SHIFT));
+    }
+
+    /// The byte that starts the `headers` group's bit fields: `pkt_type`,
+    /// `ignore_df`, `dst_pending_confirm`, `ip_summed`, `ooo_okay`, in every
+    /// configuration (the kernel's BPF code reads `pkt_type` there,
+    /// `PKT_TYPE_OFFSET`). The `fou_rs_skb` KUnit suite checks `ip_summed`'s
+    /// bits against GCC's.
+    #[inline]
+    fn pkt_type_byte(&self) -> &Cell<u8> {
+        // SAFETY: `ptr` is valid, and ours while `self` is borrowed (type
+        // invariant); the byte follows a zero-length marker field of the
+        // packet. A `Cell` allows no reference into it.
+        unsafe { &*(&raw const (*self.headers()).__pkt_type_offset).cast::<Cell<u8>>() }
     }
 
     /// Makes `data` the transport header (`skb_reset_transport_header`).
@@ -283,7 +326,7 @@ impl<'a> SkBuff<'a> {
             // bytes; a CHECKSUM_PARTIAL packet whose checksum starts before
             // `data` (`skb_checksum_start_offset` < 0), `data` being where
             // it is at C's point of the call, becomes CHECKSUM_NONE.
-            let summed = u32::from(bindings::fou_rs_skb_ip_summed(skb));
+            let summed = u32::from(self.ip_summed());
             if summed == bindings::CHECKSUM_COMPLETE {
                 bindings::skb_postpull_rcsum(skb, (*skb).data.cast(), u32::from(hlen));
             } else if summed == bindings::CHECKSUM_PARTIAL {
@@ -295,7 +338,7 @@ impl<'a> SkBuff<'a> {
                 }
                 if start < data {
                     // CAST: CHECKSUM_NONE is 0.
-                    bindings::fou_rs_skb_set_ip_summed(skb, bindings::CHECKSUM_NONE as u8);
+                    self.set_ip_summed(bindings::CHECKSUM_NONE as u8);
                 }
             }
         }
@@ -317,7 +360,7 @@ impl<'a> SkBuff<'a> {
             // What `iptunnel_pull_offloads` does for a packet that is not
             // GSO.
             // SAFETY: `skb` is valid and ours.
-            unsafe { bindings::fou_rs_skb_clear_encapsulation(skb) };
+            unsafe { (*self.headers()).set_encapsulation(0) };
             Ok(())
         }
     }
@@ -327,22 +370,21 @@ impl<'a> SkBuff<'a> {
     /// did.
     fn remcsum_process(&mut self, hlen: u16, r: RemCsum) -> Result {
         let skb = self.ptr.as_ptr();
-        // SAFETY: `skb` is valid (type invariant).
-        if unsafe { bindings::fou_rs_skb_remcsum_offload(skb) } {
-            return Ok(());
-        }
         // The checksum field, and the data before `start`, must be in the
         // packet (and linear).
         let need = u32::from(hlen) + u32::from(r.start).max(u32::from(r.offset) + 2);
-        // SAFETY: `skb` is valid and ours.
-        if !unsafe { bindings::pskb_may_pull(skb, need) } {
-            return Err(EINVAL);
-        }
-        // SAFETY: `need` bytes from `data` are linear, which covers the
-        // inner packet's first `start` bytes and its checksum field at
-        // `offset`: all that `skb_remcsum_process` reads and writes. The
-        // pointer is derived after the pull.
+        // SAFETY: `skb` is valid and ours (type invariant). After the pull,
+        // `need` bytes from `data` are linear, which covers the inner
+        // packet's first `start` bytes and its checksum field at `offset`:
+        // all that `skb_remcsum_process` reads and writes. The pointer is
+        // derived after the pull.
         unsafe {
+            if bindings::fou_rs_skb_remcsum_offload(skb) {
+                return Ok(());
+            }
+            if !bindings::pskb_may_pull(skb, need) {
+                return Err(EINVAL);
+            }
             let inner = (*skb).data.add(usize::from(hlen));
             bindings::skb_remcsum_process(
                 skb,
@@ -457,19 +499,16 @@ impl<'a> SkBuff<'a> {
         // below 2 GiB.
         let len = len as c_int;
         let skb = self.ptr.as_ptr();
-        match *flow {
-            // SAFETY: `skb` is valid and ours, with a UDP header at its
-            // transport header (pushed by the caller).
-            Flow::V4 { saddr, daddr } => unsafe { bindings::udp_set_csum(nocheck, skb, saddr, daddr, len) },
-            Flow::V6 { saddr, daddr } => {
-                let s = bindings::in6_addr {
-                    in6_u: bindings::in6_addr__bindgen_ty_1 { u6_addr8: saddr },
-                };
-                let d = bindings::in6_addr {
-                    in6_u: bindings::in6_addr__bindgen_ty_1 { u6_addr8: daddr },
-                };
-                // SAFETY: as above; the addresses are read during the call.
-                unsafe { bindings::udp6_set_csum(nocheck, skb, &s, &d, len) }
+        let addr = |a| bindings::in6_addr {
+            in6_u: bindings::in6_addr__bindgen_ty_1 { u6_addr8: a },
+        };
+        // SAFETY: `skb` is valid and ours, with a UDP header at its
+        // transport header (pushed by the caller); the IPv6 addresses are
+        // read during the call.
+        unsafe {
+            match *flow {
+                Flow::V4 { saddr, daddr } => bindings::udp_set_csum(nocheck, skb, saddr, daddr, len),
+                Flow::V6 { saddr, daddr } => bindings::udp6_set_csum(nocheck, skb, &addr(saddr), &addr(daddr), len),
             }
         }
     }
@@ -509,52 +548,39 @@ impl<'a> SkBuff<'a> {
     /// (ICMP error processing is in softirq context).
     pub(crate) fn proto_err(&mut self, proto: u8, err: &IcmpError<'_>) -> Result {
         let saved = self.transport_offset();
-        // SAFETY: `ptr` is valid and ours (type invariant). The ICMP header
-        // the ICMP receive path pulled lies `ICMP_HLEN` bytes before `data`
-        // in the linear area (an `IcmpError` exists only inside an error
-        // handler, for the packet it was handed).
-        unsafe { bindings::skb_set_transport_header(self.ptr.as_ptr(), -ICMP_HLEN) };
-        let r = self.call_err_handler(proto, err);
-        // SAFETY: as above; `saved` was the packet's own offset.
-        unsafe { bindings::skb_set_transport_header(self.ptr.as_ptr(), saved) };
-        r
-    }
-
-    /// The error handler call of [`SkBuff::proto_err`].
-    fn call_err_handler(&mut self, proto: u8, err: &IcmpError<'_>) -> Result {
         let _rcu = kernel::sync::rcu::read_lock();
         let skb = self.ptr.as_ptr();
-        let ret = match err.0 {
-            IcmpKind::V4 { info } => {
-                // SAFETY: reading the protocol table under RCU.
-                let p = unsafe { bindings::fou_rs_inet_proto(proto) };
-                // SAFETY: a non-NULL entry is a registered protocol, valid
-                // under `_rcu`.
-                match unsafe { p.as_ref() }.and_then(|p| p.err_handler) {
-                    // SAFETY: the handler takes the ICMP error's packet,
-                    // which is ours for the call.
-                    Some(h) => unsafe { h(skb, info) },
-                    None => return Err(ENOENT),
+        // SAFETY: `skb` is valid and ours (type invariant). The ICMP header
+        // the ICMP receive path pulled lies `ICMP_HLEN` bytes before `data`
+        // in the linear area (an `IcmpError` exists only inside an error
+        // handler, for the packet it was handed); `saved` is the packet's
+        // own offset. The protocol tables are read under `_rcu`; a non-NULL
+        // entry is a registered protocol, valid under it, whose handler
+        // takes the error's packet, ours for the call, and (IPv6) the
+        // arguments our own handler received with it.
+        let ret = unsafe {
+            bindings::skb_set_transport_header(skb, -ICMP_HLEN);
+            let ret = match err.0 {
+                IcmpKind::V4 { info } => {
+                    match bindings::fou_rs_inet_proto(proto).as_ref().and_then(|p| p.err_handler) {
+                        Some(h) => h(skb, info),
+                        None => -1,
+                    }
                 }
-            }
-            IcmpKind::V6 {
-                opt,
-                type_,
-                code,
-                offset,
-                info,
-                ..
-            } => {
-                // SAFETY: reading the protocol table under RCU.
-                let p = unsafe { bindings::fou_rs_inet6_proto(proto) };
-                // SAFETY: as above.
-                match unsafe { p.as_ref() }.and_then(|p| p.err_handler) {
-                    // SAFETY: the handler takes the ICMPv6 error's packet and
-                    // the arguments our own handler received with it.
-                    Some(h) => unsafe { h(skb, opt, type_, code, offset, info) },
-                    None => return Err(ENOENT),
-                }
-            }
+                IcmpKind::V6 {
+                    opt,
+                    type_,
+                    code,
+                    offset,
+                    info,
+                    ..
+                } => match bindings::fou_rs_inet6_proto(proto).as_ref().and_then(|p| p.err_handler) {
+                    Some(h) => h(skb, opt, type_, code, offset, info),
+                    None => -1,
+                },
+            };
+            bindings::skb_set_transport_header(skb, saved);
+            ret
         };
         if ret == 0 {
             Ok(())
@@ -605,70 +631,105 @@ mod tests {
     /// A received IPv4 datagram as UDP hands it to `encap_rcv`: linear,
     /// network header set, `data` at the UDP header, CHECKSUM_PARTIAL with
     /// the checksum starting at the UDP header (a locally sent datagram
-    /// whose UDP checksum was left to offload). Freed by the caller.
-    fn received() -> *mut bindings::sk_buff {
-        // SAFETY: allocating has no preconditions.
-        let skb = unsafe { bindings::__alloc_skb(128, kernel::bindings::GFP_KERNEL, 0, -1) };
-        assert!(!skb.is_null());
-        // SAFETY: `skb` is a new, empty, linear packet of 128 bytes, ours;
-        // 32 bytes of headroom and `PACKET` bytes fit in it.
-        unsafe {
-            (*skb).data = (*skb).data.add(32);
-            (*skb).tail += 32;
-            let p = bindings::skb_put(skb, PACKET as u32).cast::<u8>();
-            core::ptr::write_bytes(p, 0, PACKET);
-            *p = 0x45;
-            *p.add(2) = 0;
-            *p.add(3) = PACKET as u8;
-            let h = SkBuff::from_raw(skb).unwrap().headers();
-            (*h).network_header = 32;
-            (*skb).data = (*skb).data.add(IP_HLEN);
-            (*skb).len -= IP_HLEN as u32;
-            bindings::fou_rs_skb_set_ip_summed(skb, bindings::CHECKSUM_PARTIAL as u8);
-            (*h).__bindgen_anon_1.__bindgen_anon_1.csum_start = 32 + IP_HLEN as u16;
-            (*h).__bindgen_anon_1.__bindgen_anon_1.csum_offset = 6;
+    /// whose UDP checksum was left to offload). The test's own; freed on
+    /// drop.
+    struct Received(NonNull<bindings::sk_buff>);
+
+    impl Received {
+        fn new() -> Self {
+            // SAFETY: allocating has no preconditions; the new packet is
+            // empty, linear, of 128 bytes and ours, so 32 bytes of headroom
+            // and `PACKET` bytes fit in it.
+            let skb = unsafe {
+                let skb = bindings::__alloc_skb(128, kernel::bindings::GFP_KERNEL, 0, -1);
+                assert!(!skb.is_null());
+                (*skb).data = (*skb).data.add(32);
+                (*skb).tail += 32;
+                let p = bindings::skb_put(skb, PACKET as u32).cast::<u8>();
+                core::ptr::write_bytes(p, 0, PACKET);
+                *p = 0x45;
+                *p.add(2) = 0;
+                *p.add(3) = PACKET as u8;
+                let h = SkBuff::from_raw(skb).unwrap().headers();
+                (*h).network_header = 32;
+                (*skb).data = (*skb).data.add(IP_HLEN);
+                (*skb).len -= IP_HLEN as u32;
+                bindings::fou_rs_skb_set_ip_summed(skb, bindings::CHECKSUM_PARTIAL as u8);
+                (*h).__bindgen_anon_1.__bindgen_anon_1.csum_start = 32 + IP_HLEN as u16;
+                (*h).__bindgen_anon_1.__bindgen_anon_1.csum_offset = 6;
+                skb
+            };
+            Received(NonNull::new(skb).unwrap())
         }
-        skb
+
+        /// Pulls `hlen` bytes with `csum`; then the checksum state, the
+        /// IPv4 total length and the packet length after it.
+        fn pull(&mut self, hlen: u16, csum: PullCsum) -> Result<(u32, u16, u32), PullError> {
+            let skb = self.0.as_ptr();
+            // SAFETY: `skb` is ours (see `new`) and lent for the pull only;
+            // the IPv4 header is at `head + 32`.
+            unsafe {
+                SkBuff::from_raw(skb).unwrap().pull_encap(Family::Inet, hlen, csum)?;
+                Ok((
+                    u32::from(bindings::fou_rs_skb_ip_summed(skb)),
+                    u16::from_be_bytes([*(*skb).head.add(34), *(*skb).head.add(35)]),
+                    (*skb).len,
+                ))
+            }
+        }
     }
 
-    /// Pulls the UDP header of [`received`] with `csum`: the checksum
-    /// state, the IPv4 total length and the packet length after it.
-    fn pull(csum: PullCsum) -> (u32, u16, u32) {
-        let skb = received();
-        // SAFETY: `skb` is ours until freed below.
-        let mut s = unsafe { SkBuff::from_raw(skb) }.unwrap();
-        assert_eq!(s.pull_encap(Family::Inet, 8, csum), Ok(()));
-        // SAFETY: as above; the IPv4 header is at `head + 32`.
-        unsafe {
-            let r = (
-                u32::from(bindings::fou_rs_skb_ip_summed(skb)),
-                u16::from_be_bytes([*(*skb).head.add(34), *(*skb).head.add(35)]),
-                (*skb).len,
-            );
-            bindings::kfree_skb(skb);
-            r
+    impl Drop for Received {
+        fn drop(&mut self) {
+            // SAFETY: the packet is ours (see `new`) and no longer used.
+            unsafe { bindings::kfree_skb(self.0.as_ptr()) };
         }
+    }
+
+    #[test]
+    fn bit_fields_are_where_gcc_puts_them() {
+        let mut raw = core::mem::MaybeUninit::<bindings::sk_buff>::zeroed();
+        let skb = raw.as_mut_ptr();
+        // SAFETY: `skb` is a zeroed `sk_buff` of our own, never a packet:
+        // only its bit fields are read and written, by Rust (bindgen's
+        // accessors, as the receive path uses them) and by C.
+        let (c_summed, rust_summed, after_csum_none, zeroed) = unsafe {
+            let mut s = SkBuff::from_raw(skb).unwrap();
+            let h = s.headers();
+            s.set_ip_summed(bindings::CHECKSUM_PARTIAL as u8);
+            let c_summed = bindings::fou_rs_skb_ip_summed(skb);
+            bindings::fou_rs_skb_set_ip_summed(skb, bindings::CHECKSUM_COMPLETE as u8);
+            let rust_summed = s.ip_summed();
+            (*h).set_encapsulation(1);
+            // C clears both bit fields: nothing else may be left set.
+            bindings::fou_rs_skb_csum_none(skb);
+            let after = (s.ip_summed(), (*h).encapsulation());
+            let bytes = core::slice::from_raw_parts(skb.cast::<u8>(), size_of::<bindings::sk_buff>());
+            (c_summed, rust_summed, after, bytes.iter().all(|b| *b == 0))
+        };
+        assert_eq!(u32::from(c_summed), bindings::CHECKSUM_PARTIAL);
+        assert_eq!(u32::from(rust_summed), bindings::CHECKSUM_COMPLETE);
+        assert_eq!(after_csum_none, (0, 0));
+        assert!(zeroed);
     }
 
     #[test]
     fn fou_direct_pull_drops_a_checksum_that_starts_before_the_inner_packet() {
         // `fou_recv_pull`: `skb_postpull_rcsum` after `__skb_pull`.
-        assert_eq!(pull(PullCsum::AfterPull), (bindings::CHECKSUM_NONE, PACKET as u16 - 8, 8));
+        let r = Received::new().pull(8, PullCsum::AfterPull);
+        assert_eq!(r, Ok((bindings::CHECKSUM_NONE, PACKET as u16 - 8, 8)));
     }
 
     #[test]
     fn gue_pull_keeps_it_as_gue_udp_recv_does() {
         // `gue_udp_recv`: `skb_postpull_rcsum` before `__skb_pull`.
-        assert_eq!(pull(PullCsum::BeforePull(None)), (bindings::CHECKSUM_PARTIAL, PACKET as u16 - 8, 8));
+        let r = Received::new().pull(8, PullCsum::BeforePull(None));
+        assert_eq!(r, Ok((bindings::CHECKSUM_PARTIAL, PACKET as u16 - 8, 8)));
     }
 
     #[test]
     fn a_pull_longer_than_the_outer_length_is_refused() {
-        let skb = received();
-        // SAFETY: `skb` is ours until freed below.
-        let mut s = unsafe { SkBuff::from_raw(skb) }.unwrap();
-        assert_eq!(s.pull_encap(Family::Inet, 17, PullCsum::AfterPull), Err(PullError::Short));
-        // SAFETY: as above.
-        unsafe { bindings::kfree_skb(skb) };
+        let r = Received::new().pull(17, PullCsum::AfterPull);
+        assert_eq!(r, Err(PullError::Short));
     }
 }

@@ -277,12 +277,15 @@ unsafe extern "C" fn gro_receive<T: Receiver>(
 ) -> *mut bindings::sk_buff {
     let rcu = kernel::sync::rcu::read_lock();
     // SAFETY: UDP's GRO calls this with a socket set up by `open`.
-    let Some(r) = (unsafe { receiver::<T>(sk, ReadSection::from(&rcu)) }) else {
-        // SAFETY: as below, with a receiver that always flushes.
-        return unsafe { gro::receive(head, skb, Family::Inet, |_| GroVerdict::Flush) };
-    };
-    // SAFETY: `head` and `skb` are those UDP's GRO passes, under RCU.
-    unsafe { gro::receive(head, skb, r.family(), |g| r.gro_receive(g)) }
+    let r = unsafe { receiver::<T>(sk, ReadSection::from(&rcu)) };
+    // SAFETY: `head` and `skb` are those UDP's GRO passes, under RCU;
+    // without a receiver, the packet is flushed.
+    unsafe {
+        match r {
+            Some(r) => gro::receive(head, skb, r.family(), |g| r.gro_receive(g)),
+            None => gro::receive(head, skb, Family::Inet, |_| GroVerdict::Flush),
+        }
+    }
 }
 
 /// The socket's `gro_complete` (`fou_gro_complete`, `gue_gro_complete`).
