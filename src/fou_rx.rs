@@ -127,7 +127,9 @@ fn gue_gro_receive(gro: &mut GroPacket<'_>, nopartial: bool) -> Option<u8> {
             ..
         } => {
             let hdr = buf.get_mut(..GUE_HLEN + optlen)?;
-            gro.read(hdr).ok()?;
+            if optlen > 0 {
+                gro.read(hdr).ok()?;
+            }
             let options = gue::validate_flags(flags, &hdr[GUE_HLEN..]).ok()?;
             let remcsum = options.remcsum.map(|(start, offset)| RemCsum {
                 start,

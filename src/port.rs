@@ -86,29 +86,23 @@ impl<V> PortTable<V> {
 
     /// Calls `f` on the ports after `after` (all of them for `None`) in key
     /// order, while it returns `true`.
-    pub(crate) fn for_each_after(&self, after: Option<&PortKey>, mut f: impl FnMut(&PortKey, &V) -> bool) {
-        // Each step looks the next key up again (O(log n)): the tree's
-        // cursors lend their entries only for the cursor's own lifetime.
-        let mut next = match after {
-            None => self.tree.cursor_front().map(|c| *c.current().0),
-            Some(a) => self.tree.cursor_lower_bound(a).and_then(|c| {
-                let k = *c.current().0;
-                if k == *a {
-                    c.peek_next().map(|(k, _)| *k)
-                } else {
-                    Some(k)
-                }
-            }),
+    pub(crate) fn for_each_after(&mut self, after: Option<&PortKey>, mut f: impl FnMut(&PortKey, &V) -> bool) {
+        // One lookup, then one step to the next node per entry (a cursor
+        // that can move needs the tree borrowed mutably; nothing is
+        // changed through it).
+        let mut cursor = match after {
+            None => self.tree.cursor_front_mut(),
+            Some(a) => match self.tree.cursor_lower_bound_mut(a) {
+                Some(c) if c.current().0 == a => c.move_next(),
+                c => c,
+            },
         };
-        while let Some(k) = next {
-            let Some(c) = self.tree.cursor_lower_bound(&k) else {
-                return;
-            };
+        while let Some(c) = cursor {
             let (key, value) = c.current();
             if !f(key, value) {
                 return;
             }
-            next = c.peek_next().map(|(k, _)| *k);
+            cursor = c.move_next();
         }
     }
 }
@@ -247,7 +241,7 @@ mod tests {
     }
 
     /// The number of ports in `t`.
-    fn count(t: &PortTable<u32>) -> usize {
+    fn count(t: &mut PortTable<u32>) -> usize {
         let mut n = 0;
         t.for_each_after(None, |_, _| {
             n += 1;
@@ -256,7 +250,7 @@ mod tests {
         n
     }
 
-    fn keys_after(t: &PortTable<u32>, after: Option<&PortKey>) -> Result<KVec<u16>> {
+    fn keys_after(t: &mut PortTable<u32>, after: Option<&PortKey>) -> Result<KVec<u16>> {
         let mut v = KVec::new();
         let mut r = Ok(());
         t.for_each_after(after, |k, _| {
@@ -273,7 +267,7 @@ mod tests {
         add(&mut t, key(7777), 1)?;
         assert_eq!(add(&mut t, key(7777), 2), Err(eaddrinuse()));
         assert_eq!(t.get(&key(7777)), Some(&1));
-        assert_eq!(count(&t), 1);
+        assert_eq!(count(&mut t), 1);
         Ok(())
     }
 
@@ -284,7 +278,7 @@ mod tests {
         let mut k = key(7777);
         k.local = Some(Addr::V4([10, 0, 0, 1]));
         add(&mut t, k, 2)?;
-        assert_eq!(count(&t), 2);
+        assert_eq!(count(&mut t), 2);
         assert_eq!(t.remove(&k), Some(2));
         assert_eq!(t.get(&key(7777)), Some(&1));
         Ok(())
@@ -306,11 +300,11 @@ mod tests {
         for p in [50u16, 10, 40, 20, 30] {
             add(&mut t, key(p), u32::from(p))?;
         }
-        assert_eq!(&keys_after(&t, None)?[..], &[10, 20, 30, 40, 50]);
-        assert_eq!(&keys_after(&t, Some(&key(20)))?[..], &[30, 40, 50]);
+        assert_eq!(&keys_after(&mut t, None)?[..], &[10, 20, 30, 40, 50]);
+        assert_eq!(&keys_after(&mut t, Some(&key(20)))?[..], &[30, 40, 50]);
         // A resume point that was deleted meanwhile: continue after it.
-        assert_eq!(&keys_after(&t, Some(&key(25)))?[..], &[30, 40, 50]);
-        assert_eq!(&keys_after(&t, Some(&key(50)))?[..], &[]);
+        assert_eq!(&keys_after(&mut t, Some(&key(25)))?[..], &[30, 40, 50]);
+        assert_eq!(&keys_after(&mut t, Some(&key(50)))?[..], &[]);
         Ok(())
     }
 

@@ -98,9 +98,9 @@ gro_case gue gue
 # the outer checksum to GRO, which then holds it), and the stream flows,
 # its data intact (TCP's own checksums, completed from the option). It is
 # not aggregated here, by the C module either (tried: transmit and receive
-# checksumming on and off, remcsum_nopartial, threaded NAPI): the tunnel
-# cannot segment such a stream, so its packets reach the receiver one per
-# NAPI poll.
+# checksumming on and off, remcsum_nopartial, threaded NAPI): traced with
+# ftrace on Debian's kernel and fou.ko, each packet's GRO receive is
+# followed by its delivery, one packet per NAPI poll.
 name="ipip over gue encap-remcsum, GRO on"
 setup gue gue encap-remcsum
 out=$(stream on)

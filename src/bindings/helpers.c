@@ -19,9 +19,8 @@ __be16 fou_rs_flow_src_port(struct sk_buff *skb) { return udp_flow_src_port(dev_
 const struct net_protocol *fou_rs_inet_proto(u8 proto) { return rcu_dereference(inet_protos[proto]); }
 const struct inet6_protocol *fou_rs_inet6_proto(u8 proto) { return rcu_dereference(inet6_protos[proto]); }
 
-/* Bit fields and the csum_start/csum_offset union of sk_buff. */
-bool fou_rs_skb_csum_partial(const struct sk_buff *skb) { return skb->ip_summed == CHECKSUM_PARTIAL; }
-u16 fou_rs_skb_csum_offset(const struct sk_buff *skb) { return skb->csum_offset; }
+/* Bit fields of sk_buff: remote checksum offload for GRO, and the C side
+ * of the KUnit check of the Rust accessors (ip_summed, csum_none). */
 u8 fou_rs_skb_ip_summed(const struct sk_buff *skb) { return skb->ip_summed; }
 void fou_rs_skb_set_ip_summed(struct sk_buff *skb, u8 ip_summed) { skb->ip_summed = ip_summed; }
 void fou_rs_skb_csum_none(struct sk_buff *skb) { skb->ip_summed = CHECKSUM_NONE; skb->encapsulation = 0; }
@@ -38,7 +37,6 @@ bool fou_rs_gro_csum_valid(const struct sk_buff *skb) { return NAPI_GRO_CB(skb)-
 bool fou_rs_gro_same_flow(const struct sk_buff *p) { return NAPI_GRO_CB(p)->same_flow; }
 void fou_rs_gro_other_flow(struct sk_buff *p) { NAPI_GRO_CB(p)->same_flow = 0; }
 const struct net_offload *fou_rs_gro_offload(bool ipv6, u8 proto) { return rcu_dereference((ipv6 ? inet6_offloads : inet_offloads)[proto]); }
-struct sk_buff *fou_rs_gro_next(struct list_head *head, struct sk_buff *p) { struct list_head *n = p ? p->list.next : head->next; return n == head ? NULL : list_entry(n, struct sk_buff, list); }
 
 struct net *fou_rs_net_next(struct net *net) { struct list_head *n = net ? net->list.next : net_namespace_list.next; return n == &net_namespace_list ? NULL : list_entry(n, struct net, list); }
 
@@ -102,5 +100,11 @@ const struct fou_rs_layout fou_rs_c_layout[] = {
 	FOU_RS_OFF(struct net_offload, callbacks.gro_receive),
 	FOU_RS_OFF(struct net_offload, callbacks.gro_complete),
 	FOU_RS_OFF(struct udp_tunnel_sock_cfg, gro_receive),
+	FOU_RS_OFF(struct sk_buff, cb),
+	FOU_RS_OFF(struct sk_buff, list),
+	FOU_RS_OFF(struct napi_gro_cb, frag0),
+	FOU_RS_OFF(struct napi_gro_cb, frag0_len),
+	FOU_RS_OFF(struct napi_gro_cb, data_offset),
+	FOU_RS_OFF(struct napi_gro_cb, flush),
 	{ NULL, 0 },
 };

@@ -57,12 +57,6 @@ struct inet6_protocol;
 /* rcu_dereference(inet6_protos[proto]): the handler of an IPv6 protocol. */
 const struct inet6_protocol *fou_rs_inet6_proto(u8 proto);
 
-/* skb->ip_summed == CHECKSUM_PARTIAL (a bit field). */
-bool fou_rs_skb_csum_partial(const struct sk_buff *skb);
-
-/* skb->csum_offset (in a union with skb->csum). */
-u16 fou_rs_skb_csum_offset(const struct sk_buff *skb);
-
 /* skb->ip_summed, read and written by C: the KUnit suite fou_rs_skb checks
  * that bindgen's bit-field accessors, which the receive path uses, agree. */
 u8 fou_rs_skb_ip_summed(const struct sk_buff *skb);
@@ -80,6 +74,10 @@ void fou_rs_skb_set_remcsum_offload(struct sk_buff *skb);
 struct list_head;
 struct net_offload;
 
+/* NAPI_GRO_CB() bits, written and read by C: the KUnit suite fou_rs_gro
+ * checks bindgen's accessors, which the GRO path uses, against them (the
+ * remote checksum path in GRO uses csum_valid itself). */
+
 /* NAPI_GRO_CB(skb)->encap_mark = 0, ->is_fou = 1: the packet's outer
  * encapsulation header was consumed by FOU/GUE. */
 void fou_rs_gro_mark_fou(struct sk_buff *skb);
@@ -96,10 +94,6 @@ void fou_rs_gro_other_flow(struct sk_buff *p);
 
 /* rcu_dereference(inet_offloads[proto]) or inet6_offloads[proto]. */
 const struct net_offload *fou_rs_gro_offload(bool ipv6, u8 proto);
-
-/* list_for_each_entry(p, head, list) one step: the packet after p (the
- * first for NULL), NULL at the end. */
-struct sk_buff *fou_rs_gro_next(struct list_head *head, struct sk_buff *p);
 
 /* The arguments of the BPF kfuncs (kfuncs.c), as fou.ko's
  * net/ipv4/fou_bpf.c defines them: programs match them by name. */

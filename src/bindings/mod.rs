@@ -198,6 +198,21 @@ mod tests {
             "offsetof(struct udp_tunnel_sock_cfg, gro_receive)",
             offset_of!(udp_tunnel_sock_cfg, gro_receive),
         ),
+        ("offsetof(struct sk_buff, cb)", offset_of!(sk_buff, cb)),
+        (
+            "offsetof(struct sk_buff, list)",
+            offset_of!(sk_buff, __bindgen_anon_1) + offset_of!(sk_buff__bindgen_ty_1, list),
+        ),
+        (
+            "offsetof(struct napi_gro_cb, frag0)",
+            offset_of!(napi_gro_cb, __bindgen_anon_1) + offset_of!(napi_gro_cb__bindgen_ty_1__bindgen_ty_1, frag0),
+        ),
+        (
+            "offsetof(struct napi_gro_cb, frag0_len)",
+            offset_of!(napi_gro_cb, __bindgen_anon_1) + offset_of!(napi_gro_cb__bindgen_ty_1__bindgen_ty_1, frag0_len),
+        ),
+        ("offsetof(struct napi_gro_cb, data_offset)", offset_of!(napi_gro_cb, data_offset)),
+        ("offsetof(struct napi_gro_cb, flush)", offset_of!(napi_gro_cb, flush)),
     ];
 
     /// Returns entry `i` of the C layout table: its name and value.

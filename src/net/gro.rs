@@ -12,12 +12,27 @@
 
 use crate::bindings;
 use crate::config::Family;
-use crate::net::skb::RemCsum;
+use crate::net::{
+    rcu::ReadSection, //
+    skb::RemCsum,
+};
 use core::{
     marker::PhantomData, //
     ptr::{null_mut, NonNull},
 };
 use kernel::prelude::*;
+
+/// Where `list`, the link of held packets, lies in `sk_buff`.
+const SKB_LIST: usize =
+    core::mem::offset_of!(bindings::sk_buff, __bindgen_anon_1) + core::mem::offset_of!(bindings::sk_buff__bindgen_ty_1, list);
+
+/// GRO's control block of `skb` (`NAPI_GRO_CB`), in its `cb`. The
+/// `fou_rs_layout` and `fou_rs_gro` KUnit cases check its fields and bits
+/// against GCC's. Only an address is computed.
+#[inline]
+fn gro_cb(skb: *mut bindings::sk_buff) -> *mut bindings::napi_gro_cb {
+    skb.wrapping_byte_add(core::mem::offset_of!(bindings::sk_buff, cb)).cast()
+}
 
 /// A packet in GRO's receive step, its headers up to and including UDP
 /// consumed, with the list of packets held for aggregation.
@@ -39,17 +54,26 @@ pub(crate) struct GroPacket<'a> {
 impl GroPacket<'_> {
     /// Copies the `out.len()` bytes after what GRO consumed so far into
     /// `out`; `EINVAL` when the packet is shorter.
+    #[inline]
     pub(crate) fn read(&mut self, out: &mut [u8]) -> Result {
         let skb = self.skb.as_ptr();
         let len = u32::try_from(out.len()).map_err(|_| EINVAL)?;
-        // SAFETY: `skb` is the packet GRO lent us (type invariant);
-        // `skb_gro_header` returns `len` readable bytes at `off` (in the
-        // first fragment or, pulled, in the linear area), or NULL; they do
-        // not overlap `out`.
+        let cb = gro_cb(skb);
+        // SAFETY: `skb` is the packet GRO lent us (type invariant), `cb` its
+        // GRO control block. The bytes at `off` are in the first fragment
+        // when it holds them (`skb_gro_header`'s fast path, done here), else
+        // `skb_gro_header` pulls them into the linear area or returns NULL;
+        // they do not overlap `out`.
         unsafe {
-            let off = bindings::skb_gro_offset(skb);
+            // CAST: GRO's offset is an `int` that only grows from 0.
+            let off = (*cb).data_offset as u32;
             let end = off.checked_add(len).ok_or(EINVAL)?;
-            let p = bindings::skb_gro_header(skb, end, off).cast::<u8>();
+            let f = &(*cb).__bindgen_anon_1.__bindgen_anon_1;
+            let p = if !f.frag0.is_null() && end <= f.frag0_len {
+                f.frag0.cast::<u8>().add(off as usize)
+            } else {
+                bindings::skb_gro_header(skb, end, off).cast::<u8>()
+            };
             if p.is_null() {
                 return Err(EINVAL);
             }
@@ -67,46 +91,50 @@ impl GroPacket<'_> {
     /// aggregated.
     ///
     /// [`read`]: GroPacket::read
+    #[inline]
     pub(crate) fn pull_header(&mut self, hdr: &[u8], remcsum: Option<RemCsum>) -> Result {
         let skb = self.skb.as_ptr();
         let len = u32::try_from(hdr.len()).map_err(|_| EINVAL)?;
-        // SAFETY: `skb` is lent to us (type invariant); the checksum update
-        // reads `len` bytes of `hdr`, the same bytes as in the packet.
+        let cb = gro_cb(skb);
+        // SAFETY: `skb` is lent to us (type invariant), `cb` its GRO control
+        // block; the checksum update (only when GRO holds a checksum, its
+        // own test) reads `len` bytes of `hdr`, the same bytes as in the
+        // packet.
         let off = unsafe {
-            bindings::skb_gro_postpull_rcsum(skb, hdr.as_ptr().cast(), len);
-            bindings::skb_gro_offset(skb)
+            if (*cb).__bindgen_anon_2.__bindgen_anon_1.csum_valid() != 0 {
+                bindings::skb_gro_postpull_rcsum(skb, hdr.as_ptr().cast(), len);
+            }
+            // CAST: see `read`.
+            (*cb).data_offset as u32
         };
         if let Some(r) = remcsum {
             self.remcsum(off, len, r)?;
         }
-        let mut p: *mut bindings::sk_buff = null_mut();
-        loop {
-            // SAFETY: `head` is the bucket's list (type invariant); `p` is
-            // NULL or an entry of it.
-            p = unsafe { bindings::fou_rs_gro_next(self.head.as_ptr(), p) };
-            if p.is_null() {
-                break;
+        let head = self.head.as_ptr();
+        // SAFETY: `head` is the bucket's list of held packets (type
+        // invariant), each linked by its `list` member, valid while GRO
+        // runs. Held packets have their headers in the linear area (GRO
+        // pulls them from the first fragment before holding them); one
+        // that does not is treated as another flow.
+        unsafe {
+            let mut n = (*head).next;
+            while n != head {
+                let p = n.cast::<u8>().wrapping_sub(SKB_LIST).cast::<bindings::sk_buff>();
+                n = (*n).next;
+                let pcb = &mut (*gro_cb(p)).__bindgen_anon_2.__bindgen_anon_1;
+                if pcb.same_flow() == 0 {
+                    continue;
+                }
+                let plen = (*p).len - (*p).data_len;
+                let same = off.checked_add(len).is_some_and(|end| end <= plen)
+                    && core::slice::from_raw_parts((*p).data.add(off as usize), hdr.len()) == hdr;
+                if !same {
+                    pcb.set_same_flow(0);
+                }
             }
-            // SAFETY: `p` is a held packet, valid while GRO runs.
-            if !unsafe { bindings::fou_rs_gro_same_flow(p) } {
-                continue;
-            }
-            // Held packets have their headers in the linear area (GRO
-            // pulls them from the first fragment before holding them);
-            // one that does not is treated as another flow.
-            // SAFETY: as above.
-            let same = unsafe {
-                let plen = bindings::skb_headlen(p);
-                off.checked_add(len).is_some_and(|end| end <= plen)
-                    && core::slice::from_raw_parts((*p).data.add(off as usize), hdr.len()) == hdr
-            };
-            if !same {
-                // SAFETY: as above.
-                unsafe { bindings::fou_rs_gro_other_flow(p) };
-            }
+            // `skb_gro_pull`.
+            (*cb).data_offset += len as c_int;
         }
-        // SAFETY: `skb` is lent to us.
-        unsafe { bindings::skb_gro_pull(skb, len) };
         Ok(())
     }
 
@@ -199,11 +227,7 @@ impl GroComplete<'_> {
 
 /// The inner protocol's offload callbacks of `family`, valid while `_rcu`
 /// is held.
-fn offload<'a>(
-    _rcu: &'a kernel::sync::rcu::Guard,
-    family: Family,
-    proto: u8,
-) -> Option<&'a bindings::net_offload> {
+fn offload<'a>(_rcu: ReadSection<'a>, family: Family, proto: u8) -> Option<&'a bindings::net_offload> {
     // SAFETY: reading the offload table under `_rcu`; a registered entry
     // stays valid until a grace period after it is unregistered.
     unsafe { bindings::fou_rs_gro_offload(family == Family::Inet6, proto).as_ref() }
@@ -227,10 +251,12 @@ pub(crate) enum GroVerdict {
 ///
 /// `head` and `skb` are those UDP's GRO passes to a socket's `gro_receive`,
 /// in softirq context under RCU.
+#[inline(always)]
 pub(crate) unsafe fn receive(
     head: *mut bindings::list_head,
     skb: *mut bindings::sk_buff,
     family: Family,
+    rcu: ReadSection<'_>,
     f: impl FnOnce(&mut GroPacket<'_>) -> GroVerdict,
 ) -> *mut bindings::sk_buff {
     let (Some(h), Some(s)) = (NonNull::new(head), NonNull::new(skb)) else {
@@ -245,14 +271,17 @@ pub(crate) unsafe fn receive(
     };
     let mut pp = null_mut();
     let mut flush = true;
+    let gcb = gro_cb(skb);
     if let GroVerdict::Inner(proto) = f(&mut gro) {
-        let rcu = kernel::sync::rcu::read_lock();
-        if let Some(cb) = offload(&rcu, family, proto).and_then(|o| o.callbacks.gro_receive) {
-            // SAFETY: `skb` is ours for the call (see above); the outer
-            // header is consumed, so the inner one is the GRO header now.
+        if let Some(inner) = offload(rcu, family, proto).and_then(|o| o.callbacks.gro_receive) {
+            // SAFETY: `skb` is ours for the call (see above), `gcb` its GRO
+            // control block; the outer header is consumed, so the inner one
+            // is the GRO header now (`encap_mark` cleared, `is_fou` set).
             pp = unsafe {
-                bindings::fou_rs_gro_mark_fou(skb);
-                bindings::call_gro_receive(Some(cb), head, skb)
+                let bits = &mut (*gcb).__bindgen_anon_2.__bindgen_anon_1;
+                bits.set_encap_mark(0);
+                bits.set_is_fou(1);
+                bindings::call_gro_receive(Some(inner), head, skb)
             };
             flush = false;
         }
@@ -262,7 +291,7 @@ pub(crate) unsafe fn receive(
     unsafe {
         match gro.remcsum.as_mut() {
             Some(grc) => bindings::skb_gro_flush_final_remcsum(skb, pp, c_int::from(flush), grc),
-            None if flush => bindings::fou_rs_gro_flush(skb),
+            None if flush => (*gcb).flush |= 1,
             None => {}
         }
     }
@@ -282,6 +311,7 @@ pub(crate) unsafe fn complete(
     skb: *mut bindings::sk_buff,
     nhoff: c_int,
     family: Family,
+    rcu: ReadSection<'_>,
     f: impl FnOnce(&GroComplete<'_>) -> Option<(u8, usize)>,
 ) -> c_int {
     let Some(s) = NonNull::new(skb) else {
@@ -296,8 +326,7 @@ pub(crate) unsafe fn complete(
     let Some((proto, hlen)) = f(&gro) else {
         return ENOENT.to_errno();
     };
-    let rcu = kernel::sync::rcu::read_lock();
-    let Some(cb) = offload(&rcu, family, proto).and_then(|o| o.callbacks.gro_complete) else {
+    let Some(cb) = offload(rcu, family, proto).and_then(|o| o.callbacks.gro_complete) else {
         return crate::net::errno::enosys().to_errno();
     };
     let Some(inner) = c_int::try_from(hlen).ok().and_then(|h| nhoff.checked_add(h)) else {
@@ -316,5 +345,38 @@ pub(crate) unsafe fn complete(
         let err = cb(skb, inner);
         bindings::skb_set_inner_mac_header(skb, inner);
         err
+    }
+}
+
+#[kunit_tests(fou_rs_gro)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_block_bits_are_where_gcc_puts_them() {
+        let mut raw = core::mem::MaybeUninit::<bindings::sk_buff>::zeroed();
+        let skb = raw.as_mut_ptr();
+        let cb = gro_cb(skb);
+        // SAFETY: `skb` is a zeroed `sk_buff` of our own, never a packet:
+        // only bits of its GRO control block are read and written, by Rust
+        // (bindgen's accessors, as the GRO path uses them) and by C.
+        let (same, other, marked, csum, flush) = unsafe {
+            let bits = &mut (*cb).__bindgen_anon_2.__bindgen_anon_1;
+            bits.set_same_flow(1);
+            bits.set_encap_mark(1);
+            let same = bindings::fou_rs_gro_same_flow(skb);
+            bindings::fou_rs_gro_other_flow(skb);
+            let other = bits.same_flow();
+            bindings::fou_rs_gro_mark_fou(skb);
+            let marked = (bits.encap_mark(), bits.is_fou());
+            let csum = (bits.csum_valid(), bindings::fou_rs_gro_csum_valid(skb));
+            bindings::fou_rs_gro_flush(skb);
+            (same, other, marked, csum, (*cb).flush)
+        };
+        assert!(same);
+        assert_eq!(other, 0);
+        assert_eq!(marked, (0, 1));
+        assert_eq!(csum, (0, false));
+        assert_eq!(flush, 1);
     }
 }

@@ -359,8 +359,7 @@ impl<'a> SkBuff<'a> {
         } else {
             // What `iptunnel_pull_offloads` does for a packet that is not
             // GSO.
-            // SAFETY: `skb` is valid and ours.
-            unsafe { (*self.headers()).set_encapsulation(0) };
+            self.clear_encapsulation();
             Ok(())
         }
     }
@@ -368,6 +367,7 @@ impl<'a> SkBuff<'a> {
     /// Completes or records the remote checksum of the inner packet that
     /// starts `hlen` bytes from `data` (`gue_remcsum`), unless GRO already
     /// did.
+    #[inline]
     fn remcsum_process(&mut self, hlen: u16, r: RemCsum) -> Result {
         let skb = self.ptr.as_ptr();
         // The checksum field, and the data before `start`, must be in the
@@ -379,10 +379,10 @@ impl<'a> SkBuff<'a> {
         // all that `skb_remcsum_process` reads and writes. The pointer is
         // derived after the pull.
         unsafe {
-            if bindings::fou_rs_skb_remcsum_offload(skb) {
+            if (*self.headers()).remcsum_offload() != 0 {
                 return Ok(());
             }
-            if !bindings::pskb_may_pull(skb, need) {
+            if self.headlen() < need && !bindings::pskb_may_pull(skb, need) {
                 return Err(EINVAL);
             }
             let inner = (*skb).data.add(usize::from(hlen));
@@ -399,31 +399,43 @@ impl<'a> SkBuff<'a> {
 
     /// Whether the packet waits for a checksum to be filled in
     /// (CHECKSUM_PARTIAL).
+    #[inline]
     pub(crate) fn csum_partial(&self) -> bool {
-        // SAFETY: `ptr` is valid (type invariant).
-        unsafe { bindings::fou_rs_skb_csum_partial(self.ptr.as_ptr()) }
+        u32::from(self.ip_summed()) == bindings::CHECKSUM_PARTIAL
     }
 
     /// For a CHECKSUM_PARTIAL packet: where the checksummed data starts,
-    /// from `data` (negative when before it), and the checksum field's
-    /// offset from there.
+    /// from `data` (negative when before it, `skb_checksum_start_offset`),
+    /// and the checksum field's offset from there.
+    #[inline]
     pub(crate) fn csum_start_offset(&self) -> (c_int, u16) {
         let skb = self.ptr.as_ptr();
-        // SAFETY: `skb` is valid (type invariant).
+        let h = self.headers();
+        // SAFETY: `skb` is valid (type invariant); `data` lies at or after
+        // `head`, less than 64 KiB after it (header offsets are 16 bits);
+        // `csum_start` and `csum_offset` share a union member with `csum`,
+        // plain integers whatever the checksum state.
         unsafe {
-            (
-                bindings::skb_checksum_start_offset(skb),
-                bindings::fou_rs_skb_csum_offset(skb),
-            )
+            let headroom = (*skb).data.offset_from((*skb).head) as c_int;
+            let c = &(*h).__bindgen_anon_1.__bindgen_anon_1;
+            (c_int::from(c.csum_start) - headroom, c.csum_offset)
         }
     }
 
     /// Leaves the inner checksum to the receiver (remote checksum offload
     /// of a packet that is not GSO): no checksum offload state on the way
     /// out.
+    #[inline]
     pub(crate) fn csum_none(&mut self) {
+        self.set_ip_summed(bindings::CHECKSUM_NONE as u8);
+        self.clear_encapsulation();
+    }
+
+    /// `skb->encapsulation = 0`: the inner headers are no longer valid.
+    #[inline]
+    fn clear_encapsulation(&mut self) {
         // SAFETY: `ptr` is valid and ours (type invariant).
-        unsafe { bindings::fou_rs_skb_csum_none(self.ptr.as_ptr()) }
+        unsafe { (*self.headers()).set_encapsulation(0) };
     }
 
     /// Prepares the offload state of a packet about to be encapsulated in
@@ -705,7 +717,9 @@ mod tests {
             bindings::fou_rs_skb_csum_none(skb);
             let after = (s.ip_summed(), (*h).encapsulation());
             let bytes = core::slice::from_raw_parts(skb.cast::<u8>(), size_of::<bindings::sk_buff>());
-            (c_summed, rust_summed, after, bytes.iter().all(|b| *b == 0))
+            let zeroed = bytes.iter().all(|b| *b == 0);
+            bindings::fou_rs_skb_set_remcsum_offload(skb);
+            (c_summed, rust_summed, after, zeroed && (*h).remcsum_offload() == 1)
         };
         assert_eq!(u32::from(c_summed), bindings::CHECKSUM_PARTIAL);
         assert_eq!(u32::from(rust_summed), bindings::CHECKSUM_COMPLETE);

@@ -275,15 +275,15 @@ unsafe extern "C" fn gro_receive<T: Receiver>(
     head: *mut bindings::list_head,
     skb: *mut bindings::sk_buff,
 ) -> *mut bindings::sk_buff {
-    let rcu = kernel::sync::rcu::read_lock();
-    // SAFETY: UDP's GRO calls this with a socket set up by `open`.
-    let r = unsafe { receiver::<T>(sk, ReadSection::from(&rcu)) };
-    // SAFETY: `head` and `skb` are those UDP's GRO passes, under RCU;
-    // without a receiver, the packet is flushed.
+    // SAFETY: GRO's receive step runs inside `rcu_read_lock`
+    // (`dev_gro_receive`); UDP's GRO calls this with a socket set up by
+    // `open`; `head` and `skb` are those it passes. Without a receiver,
+    // the packet is flushed.
     unsafe {
-        match r {
-            Some(r) => gro::receive(head, skb, r.family(), |g| r.gro_receive(g)),
-            None => gro::receive(head, skb, Family::Inet, |_| GroVerdict::Flush),
+        let rcu = ReadSection::assume_held();
+        match receiver::<T>(sk, rcu) {
+            Some(r) => gro::receive(head, skb, r.family(), rcu, |g| r.gro_receive(g)),
+            None => gro::receive(head, skb, Family::Inet, rcu, |_| GroVerdict::Flush),
         }
     }
 }
@@ -300,11 +300,14 @@ unsafe extern "C" fn gro_complete<T: Receiver>(
     skb: *mut bindings::sk_buff,
     nhoff: c_int,
 ) -> c_int {
-    let rcu = kernel::sync::rcu::read_lock();
-    // SAFETY: UDP's GRO calls this with a socket set up by `open`.
-    let Some(r) = (unsafe { receiver::<T>(sk, ReadSection::from(&rcu)) }) else {
-        return ENOENT.to_errno();
-    };
-    // SAFETY: `skb` and `nhoff` are those UDP's GRO passes, under RCU.
-    unsafe { gro::complete(skb, nhoff, r.family(), |g| r.gro_complete(g)) }
+    // SAFETY: GRO's completion step runs inside `rcu_read_lock`
+    // (`gro_complete`); UDP's GRO calls this with a socket set up by
+    // `open`; `skb` and `nhoff` are those it passes.
+    unsafe {
+        let rcu = ReadSection::assume_held();
+        match receiver::<T>(sk, rcu) {
+            Some(r) => gro::complete(skb, nhoff, r.family(), rcu, |g| r.gro_complete(g)),
+            None => ENOENT.to_errno(),
+        }
+    }
 }
