@@ -73,14 +73,23 @@ impl PortConfig {
                 flags,
             } => (control, optlen, proto_ctype, flags),
         };
-        let options = if optlen == 0 {
+        let options = match optlen {
             // Most packets: no option buffer to clear and fill.
-            gue::validate_flags(flags, &[])?
-        } else {
-            let mut buf = [0u8; gue::MAX_OPTLEN];
-            let opts = buf.get_mut(..optlen).ok_or(DropCause::Malformed)?;
-            skb.read(UDP_HLEN + GUE_HLEN, opts).map_err(|_| DropCause::Malformed)?;
-            gue::validate_flags(flags, opts)?
+            0 => gue::validate_flags(flags, &[])?,
+            // Private flags and a remote checksum offload option, the
+            // options fou-rs and C send: a copy of a size known at compile
+            // time, no buffer cleared.
+            REMCSUM_OPTLEN => {
+                let mut opts = [0u8; REMCSUM_OPTLEN];
+                skb.read(UDP_HLEN + GUE_HLEN, &mut opts).map_err(|_| DropCause::Malformed)?;
+                gue::validate_flags(flags, &opts)?
+            }
+            _ => {
+                let mut buf = [0u8; gue::MAX_OPTLEN];
+                let opts = buf.get_mut(..optlen).ok_or(DropCause::Malformed)?;
+                skb.read(UDP_HLEN + GUE_HLEN, opts).map_err(|_| DropCause::Malformed)?;
+                gue::validate_flags(flags, opts)?
+            }
         };
         if control {
             return Err(DropCause::Control);
@@ -100,6 +109,10 @@ impl PortConfig {
     }
 }
 
+/// The length of the options fou-rs and C send with remote checksum
+/// offload: the private flags word and the option (start, offset).
+const REMCSUM_OPTLEN: usize = gue::MAX_TX_HLEN - GUE_HLEN;
+
 /// The inner protocol of a GUE version 1 packet.
 fn v1_proto(ip_version: u8) -> u8 {
     if ip_version == 4 {
@@ -114,22 +127,32 @@ fn v1_proto(ip_version: u8) -> u8 {
 /// checksum offload option; `None` to flush (malformed, control, an option
 /// GRO cannot apply).
 fn gue_gro_receive(gro: &mut GroPacket<'_>, nopartial: bool) -> Option<u8> {
-    let mut buf = [0u8; GUE_HLEN + gue::MAX_OPTLEN];
-    gro.read(&mut buf[..GUE_HLEN]).ok()?;
-    match gue::parse(&buf[..GUE_HLEN]).ok()? {
+    let mut word = [0u8; GUE_HLEN];
+    gro.read(&mut word).ok()?;
+    match gue::parse(&word).ok()? {
         // Version 1: the inner IP header follows directly; nothing to pull.
         Gue::V1 { ip_version } => Some(v1_proto(ip_version)),
         Gue::V0 { control: true, .. } => None,
+        // Most packets: the 4-byte header alone, no buffer to clear.
+        Gue::V0 {
+            optlen: 0,
+            proto_ctype,
+            flags,
+            ..
+        } => {
+            gue::validate_flags(flags, &[]).ok()?;
+            gro.pull_header(&word, None).ok()?;
+            Some(proto_ctype)
+        }
         Gue::V0 {
             optlen,
             proto_ctype,
             flags,
             ..
         } => {
+            let mut buf = [0u8; GUE_HLEN + gue::MAX_OPTLEN];
             let hdr = buf.get_mut(..GUE_HLEN + optlen)?;
-            if optlen > 0 {
-                gro.read(hdr).ok()?;
-            }
+            gro.read(hdr).ok()?;
             let options = gue::validate_flags(flags, &hdr[GUE_HLEN..]).ok()?;
             let remcsum = options.remcsum.map(|(start, offset)| RemCsum {
                 start,
