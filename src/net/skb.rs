@@ -367,7 +367,7 @@ impl<'a> SkBuff<'a> {
     /// Completes or records the remote checksum of the inner packet that
     /// starts `hlen` bytes from `data` (`gue_remcsum`), unless GRO already
     /// did.
-    #[inline]
+    #[inline(always)]
     fn remcsum_process(&mut self, hlen: u16, r: RemCsum) -> Result {
         let skb = self.ptr.as_ptr();
         // The checksum field, and the data before `start`, must be in the
@@ -379,21 +379,33 @@ impl<'a> SkBuff<'a> {
         // all that `skb_remcsum_process` reads and writes. The pointer is
         // derived after the pull.
         unsafe {
-            if (*self.headers()).remcsum_offload() != 0 {
+            let h = self.headers();
+            if (*h).remcsum_offload() != 0 {
                 return Ok(());
             }
             if self.headlen() < need && !bindings::pskb_may_pull(skb, need) {
                 return Err(EINVAL);
             }
-            let inner = (*skb).data.add(usize::from(hlen));
-            bindings::skb_remcsum_process(
-                skb,
-                inner.cast(),
-                c_int::from(r.start),
-                c_int::from(r.offset),
-                r.nopartial,
-            );
+            if r.nopartial {
+                let inner = (*skb).data.add(usize::from(hlen));
+                bindings::skb_remcsum_process(
+                    skb,
+                    inner.cast(),
+                    c_int::from(r.start),
+                    c_int::from(r.offset),
+                    true,
+                );
+                return Ok(());
+            }
+            // `skb_remcsum_adjust_partial`: the inner checksum is left to
+            // whoever verifies it, as CHECKSUM_PARTIAL from `start`.
+            // CAST: offsets truncated to the 16-bit fields, as in C.
+            let headroom = (*skb).data.offset_from((*skb).head) as u16;
+            let c = &mut (*h).__bindgen_anon_1.__bindgen_anon_1;
+            c.csum_start = headroom.wrapping_add(hlen).wrapping_add(r.start);
+            c.csum_offset = r.offset.wrapping_sub(r.start);
         }
+        self.set_ip_summed(bindings::CHECKSUM_PARTIAL as u8);
         Ok(())
     }
 
@@ -674,16 +686,21 @@ mod tests {
             Received(NonNull::new(skb).unwrap())
         }
 
-        /// Pulls `hlen` bytes with `csum`; then the checksum state, the
-        /// IPv4 total length and the packet length after it.
-        fn pull(&mut self, hlen: u16, csum: PullCsum) -> Result<(u32, u16, u32), PullError> {
+        /// Pulls `hlen` bytes with `csum`; then the checksum state, where
+        /// the checksum starts (from `head`) and its field is (from there),
+        /// the IPv4 total length and the packet length after it.
+        fn pull(&mut self, hlen: u16, csum: PullCsum) -> Result<(u32, u16, u16, u16, u32), PullError> {
             let skb = self.0.as_ptr();
             // SAFETY: `skb` is ours (see `new`) and lent for the pull only;
             // the IPv4 header is at `head + 32`.
             unsafe {
-                SkBuff::from_raw(skb).unwrap().pull_encap(Family::Inet, hlen, csum)?;
+                let mut s = SkBuff::from_raw(skb).unwrap();
+                s.pull_encap(Family::Inet, hlen, csum)?;
+                let c = &(*s.headers()).__bindgen_anon_1.__bindgen_anon_1;
                 Ok((
                     u32::from(bindings::fou_rs_skb_ip_summed(skb)),
+                    c.csum_start,
+                    c.csum_offset,
                     u16::from_be_bytes([*(*skb).head.add(34), *(*skb).head.add(35)]),
                     (*skb).len,
                 ))
@@ -731,14 +748,28 @@ mod tests {
     fn fou_direct_pull_drops_a_checksum_that_starts_before_the_inner_packet() {
         // `fou_recv_pull`: `skb_postpull_rcsum` after `__skb_pull`.
         let r = Received::new().pull(8, PullCsum::AfterPull);
-        assert_eq!(r, Ok((bindings::CHECKSUM_NONE, PACKET as u16 - 8, 8)));
+        assert_eq!(r, Ok((bindings::CHECKSUM_NONE, 52, 6, PACKET as u16 - 8, 8)));
     }
 
     #[test]
     fn gue_pull_keeps_it_as_gue_udp_recv_does() {
         // `gue_udp_recv`: `skb_postpull_rcsum` before `__skb_pull`.
         let r = Received::new().pull(8, PullCsum::BeforePull(None));
-        assert_eq!(r, Ok((bindings::CHECKSUM_PARTIAL, PACKET as u16 - 8, 8)));
+        assert_eq!(r, Ok((bindings::CHECKSUM_PARTIAL, 52, 6, PACKET as u16 - 8, 8)));
+    }
+
+    #[test]
+    fn remote_checksum_is_left_partial_from_its_start() {
+        // `skb_remcsum_adjust_partial` for the option (start 2, offset 6)
+        // of an inner packet after the 8 pulled bytes: the checksum starts
+        // at head + 32 + 20 + 8 + 2, its field 4 bytes further.
+        let r = RemCsum {
+            start: 2,
+            offset: 6,
+            nopartial: false,
+        };
+        let got = Received::new().pull(8, PullCsum::BeforePull(Some(r)));
+        assert_eq!(got, Ok((bindings::CHECKSUM_PARTIAL, 62, 4, PACKET as u16 - 8, 8)));
     }
 
     #[test]
