@@ -132,7 +132,8 @@ impl GroPacket<'_> {
                     pcb.set_same_flow(0);
                 }
             }
-            // `skb_gro_pull`.
+            // `skb_gro_pull`. CAST: `len` is that of a header GRO just
+            // read, far below 2 GiB.
             (*cb).data_offset += len as c_int;
         }
         Ok(())
