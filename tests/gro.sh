@@ -16,10 +16,10 @@ modprobe fou_rs
 # (192.168.7.1/2). The sender's veth segments in software (no GSO passes
 # through it), so packets on the wire are MTU-sized; the receiver's veth
 # does GRO only when asked to. With encap-remcsum in LINK_OPTS the sender's
-# veth also computes the outer UDP checksum itself: GRO applies a remote
-# checksum offload option only to a packet whose checksum it holds
-# (`csum_valid`), which a packet still CHECKSUM_PARTIAL from the sending
-# stack is not.
+# veth also computes the outer UDP checksum itself: the receiver's GRO then
+# verifies it and applies the remote checksum offload option (seen in a
+# debug run: GRO's checksum valid, no option applied earlier), where a
+# segment still offloading its checksum arrives marked as already done.
 setup() {
 	seed_underlay
 	for h in h1 h2; do
@@ -94,8 +94,8 @@ gro_case fou "ipproto 4"
 gro_case gue gue
 
 # GUE with remote checksum offload, the receiver's GRO on: GRO applies the
-# option as the C module does (`gue_gro_remcsum`: the sender's veth leaves
-# the outer checksum to GRO, which then holds it), and the stream flows,
+# option as the C module does (`gue_gro_remcsum`, see `setup`), and the
+# stream flows,
 # its data intact (TCP's own checksums, completed from the option). It is
 # not aggregated here, by the C module either (tried: transmit and receive
 # checksumming on and off, remcsum_nopartial, threaded NAPI): traced with
