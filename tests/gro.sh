@@ -55,18 +55,25 @@ stream() {
 	echo "segments $((segs1 - segs0)) packets $((rx1 - rx0))"
 }
 
+# flows NAME on|off: one stream with the receiver's GRO on or off; passes
+# when it flows, one packet per segment (not aggregated).
+flows() {
+	local out segs pkts
+	out=$(stream "$2")
+	echo "# $1: $out"
+	read -r _ segs _ pkts <<<"$out"
+	if [ -n "$pkts" ] && [ "$segs" -gt 1000 ] && [ $((pkts * 10)) -ge $((segs * 9)) ]; then
+		ok "$1: the stream flows, one packet per segment"
+	else
+		not_ok "$1: the stream flows, one packet per segment" "$out"
+	fi
+}
+
 # gro_case ENCAP PORT_OPTS
 gro_case() {
 	local name="ipip over $1" out segs pkts
 	setup "$1" "$2"
-	out=$(stream off)
-	echo "# $name, GRO off: $out"
-	read -r _ segs _ pkts <<<"$out"
-	if [ -n "$pkts" ] && [ "$segs" -gt 1000 ] && [ $((pkts * 10)) -ge $((segs * 9)) ]; then
-		ok "$name, GRO off: the stream flows, one packet per segment"
-	else
-		not_ok "$name, GRO off: the stream flows, one packet per segment" "$out"
-	fi
+	flows "$name, GRO off" off
 	# How many segments one NAPI poll finds queued depends on scheduling:
 	# under TCG 2,998 segments became 122 to 539 packets in runs here, and a
 	# CI run missed a threshold of a third for both encaps. So up to three
@@ -101,16 +108,8 @@ gro_case gue gue
 # checksumming on and off, remcsum_nopartial, threaded NAPI): traced with
 # ftrace on Debian's kernel and fou.ko, each packet's GRO receive is
 # followed by its delivery, one packet per NAPI poll.
-name="ipip over gue encap-remcsum, GRO on"
 setup gue gue encap-remcsum
-out=$(stream on)
-echo "# $name: $out"
-read -r _ segs _ pkts <<<"$out"
-if [ -n "$pkts" ] && [ "$segs" -gt 1000 ] && [ $((pkts * 10)) -ge $((segs * 9)) ]; then
-	ok "$name: the stream flows"
-else
-	not_ok "$name: the stream flows" "$out"
-fi
+flows "ipip over gue encap-remcsum, GRO on" on
 pkill -x iperf3
 seed_cleanup
 
