@@ -5,6 +5,7 @@
 # It reports, it asserts no timing.
 cd "$(dirname "$0")"
 . ./lib.sh
+plan 9
 unload_fou_rs
 out=$(timeout 1200 python3 bench.py --smoke 2>&1)
 echo "$out" | sed 's/^/# /'

@@ -19,6 +19,7 @@
 # and passes their directory as FOU_BPF_DIR.
 cd "$(dirname "$0")"
 . ./lib.sh
+plan 23
 b=${FOU_BPF_DIR:-}
 tool=$b/fou-bpf
 up=$b/test_tunnel_kern.bpf.o

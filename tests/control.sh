@@ -4,6 +4,7 @@
 # and the kernel's YNL CLI, its errors, the ports' sockets, namespaces, and
 # 10,000 ports.
 . "$(dirname "$0")/lib.sh"
+plan 62
 
 SRC=$KDIR/source
 show() { ip fou show | sort; }

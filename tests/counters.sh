@@ -8,6 +8,7 @@
 # clients' GUE ADD with IPPROTO 0.
 cd "$(dirname "$0")"
 . ./lib.sh
+plan 54
 . ./seed_env.sh
 
 spec=$(cd .. && pwd)/src/fou.yaml

@@ -8,6 +8,7 @@
 # the unsigned module loads and taints; then the seed demonstration.
 cd "$(dirname "$0")"
 . ./lib.sh
+plan 26
 release=${FOU_KERNEL#debian:}
 
 if [ -z "${FOU_KERNEL:-}" ]; then

@@ -10,6 +10,7 @@
 # because the modprobe.d rule gives their names to fou_rs.
 cd "$(dirname "$0")"
 . ./lib.sh
+plan 13
 . ./seed_env.sh
 ref=${FOU_REFERENCE:-}
 

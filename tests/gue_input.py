@@ -7,9 +7,10 @@
   gue_input.py v1 DST PORT SRC4 DST4   send a GUE version 1 datagram holding
                                        an IPv4/UDP packet SRC4 -> DST4:7000
   gue_input.py icmp OUTER_SRC OUTER_DST DPORT KIND
-                                       send to OUTER_SRC an ICMP "fragmentation
-                                       needed" (or ICMPv6 "packet too big")
-                                       quoting a packet OUTER_SRC -> OUTER_DST
+                                       send to OUTER_SRC an ICMP "host
+                                       unreachable" (or ICMPv6 "address
+                                       unreachable") quoting a packet
+                                       OUTER_SRC -> OUTER_DST
                                        to UDP port DPORT whose payload is KIND:
                                        ipip, gue-udp, gue-udplite, gue-ipip,
                                        truncated (2 bytes after UDP),
@@ -19,8 +20,6 @@ import ipaddress
 import socket
 import struct
 import sys
-
-MTU = 1300
 
 
 def csum(b):
@@ -100,14 +99,15 @@ def icmp(outer_src, outer_dst, dport, kind):
     }[kind]
     if ":" in outer_src:
         quoted = ipv6(outer_src, outer_dst, 17, udp(40000, dport, payload))
-        # ICMPv6 packet too big; the kernel fills in the checksum.
-        msg = struct.pack("!BBHI", 2, 0, 0, MTU) + quoted
+        # ICMPv6 destination unreachable, address unreachable; the kernel
+        # fills in the checksum.
+        msg = struct.pack("!BBHI", 1, 3, 0, 0) + quoted
         s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
         s.sendto(msg, (outer_src, 0))
     else:
         quoted = ipv4(outer_src, outer_dst, 17, udp(40000, dport, payload))
-        # Destination unreachable, fragmentation needed, next-hop MTU.
-        msg = struct.pack("!BBHHH", 3, 4, 0, 0, MTU) + quoted
+        # Destination unreachable, host unreachable.
+        msg = struct.pack("!BBHI", 3, 1, 0, 0) + quoted
         msg = msg[:2] + struct.pack("!H", csum(msg)) + msg[4:]
         s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
         s.sendto(msg, (outer_src, 0))

@@ -8,6 +8,7 @@
 # kernel's real installation is the DKMS test's).
 cd "$(dirname "$0")"
 . ./lib.sh
+plan 19
 inst=../rust-tools/install
 rel=$(uname -r)
 unload_fou_rs

@@ -1,9 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0
 # TAP helpers for the fou-rs selftests (sourced). Each test script prints
-# kselftest-style TAP: "ok N - what" or "not ok N - what", then a plan line.
+# kselftest-style TAP: a plan line "1..N" first (plan N), then "ok N - what"
+# or "not ok N - what" for each check.
 
 _tap_n=0
 _tap_failed=0
+
+# plan N: states, before the first check, how many checks the test runs.
+# tests/in-guest fails a test that states none or runs another number, so a
+# check cannot vanish: a case that returns early, a setup that fails without
+# its own `not ok`, a test that dies half-way.
+plan() {
+	echo "1..$1"
+}
 
 # ok WHAT: records a passed check.
 ok() {
@@ -59,10 +68,10 @@ check_match() {
 	fi
 }
 
-# done_testing: prints the plan and exits non-zero if anything failed.
+# done_testing: ends the test, non-zero if anything failed.
 done_testing() {
-	echo "1..$_tap_n"
 	[ "$_tap_failed" = 0 ]
+	exit
 }
 
 # unload_fou_rs: removes the module if loaded; test scripts start from a
@@ -85,6 +94,44 @@ wait_until() {
 		((SECONDS < end)) || return 1
 		sleep 0.2
 	done
+}
+
+# rx_grows NS DEV N: DEV in namespace NS receives more than N packets
+# within 10 s (traffic flows through it now).
+rx_grows() {
+	local r0
+	r0=$(_rx_packets "$1" "$2") || return 1
+	wait_until 10 _rx_above "$1" "$2" $((r0 + $3)) && return 0
+	echo "# $2 in $1: $(($(_rx_packets "$1" "$2") - r0)) packets in 10 s, not more than $3"
+	return 1
+}
+_rx_packets() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/rx_packets"; }
+_rx_above() { [ "$(_rx_packets "$1" "$2" 2>/dev/null || echo 0)" -gt "$3" ]; }
+
+# udp_no_ports NS 4|6: datagrams namespace NS received for no socket
+# (UDP's NoPorts, or Udp6NoPorts).
+udp_no_ports() {
+	if [ "$2" = 4 ]; then
+		ip netns exec "$1" nstat -az UdpNoPorts | awk '$1 == "UdpNoPorts" { print $2 }'
+	else
+		ip netns exec "$1" nstat -az Udp6NoPorts | awk '$1 == "Udp6NoPorts" { print $2 }'
+	fi
+}
+
+# refused_by_udp WHAT NS 4|6 N CMD...: CMD loses every ping ("100% packet
+# loss") and NS's UDP took N more datagrams for which it had no socket: they
+# arrived and were refused, not lost on the way.
+refused_by_udp() {
+	local what=$1 ns=$2 fam=$3 n=$4 out n0 n1
+	shift 4
+	n0=$(udp_no_ports "$ns" "$fam")
+	out=$("$@" 2>&1)
+	n1=$(udp_no_ports "$ns" "$fam")
+	if echo "$out" | grep -q "100% packet loss" && [ $((n1 - n0)) = "$n" ]; then
+		ok "$what"
+	else
+		not_ok "$what" "command: $*" "$out" "UDP datagrams to no socket in $ns: +$((n1 - n0)), expected +$n"
+	fi
 }
 
 # bound NS t|u PORT: succeeds when a TCP (t) or UDP (u) socket in namespace

@@ -4,6 +4,7 @@
 # users rely on, that it says nothing when loaded or unloaded (as the C
 # module), and a clean unload.
 . "$(dirname "$0")/lib.sh"
+plan 13
 
 unload_fou_rs
 check "modinfo names the license GPL" sh -c 'modinfo fou_rs | grep -qx "license: *GPL"'

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Hand-built malformed netlink messages to the `fou` family (tests/nlraw.py).
 . "$(dirname "$0")/lib.sh"
+# nlraw.py's checks.
+plan 66
 unload_fou_rs
-modprobe fou_rs || { echo "not ok 1 - modprobe fou_rs"; echo "1..1"; exit 1; }
+modprobe fou_rs || { not_ok "modprobe fou_rs"; done_testing; }
 python3 "$(dirname "$0")/nlraw.py"
 rc=$?
 unload_fou_rs

@@ -26,6 +26,16 @@ for p in ${parts//,/ }; do
 done
 # part NAME: NAME is to run.
 part() { [[ ",$parts," == *",$1,"* ]]; }
+# Checks per part: netlink 1, churn 1, packets 2, each teardown 7.
+planned=0
+for p in ${parts//,/ }; do
+	case "$p" in
+	netlink | churn) planned=$((planned + 1)) ;;
+	packets) planned=$((planned + 2)) ;;
+	teardown-*) planned=$((planned + 7)) ;;
+	esac
+done
+plan $planned
 echo "# stress (${FOU_STRESS:-short}, $parts): $messages messages, $datagrams datagrams, $cycles cycles per teardown, ${churn_s} s of churn"
 
 unload_fou_rs
@@ -118,6 +128,7 @@ traffic_stop() {
 for gro in on off; do
 	part teardown-gro-$gro || continue
 	traffic_setup $gro
+	check "teardown: traffic flows before the ip fou del/add cycles (GRO $gro)" rx_grows h2 t0 10
 	fails=0
 	for i in $(seq $cycles); do
 		ip -n h2 fou del port 55555 || fails=$((fails + 1))
@@ -129,16 +140,22 @@ for gro in on off; do
 	check "teardown: traffic flows after them (GRO $gro)" ip netns exec h1 ping -c 2 -W 3 192.168.7.2
 	traffic_stop
 
-	fails=0
+	fails=0 quiet=0
 	for i in $(seq $cycles); do
 		traffic_setup $gro
-		sleep 0.2
+		rx_grows h2 t0 10 >/dev/null || quiet=$((quiet + 1))
 		ip netns del h2 || fails=$((fails + 1))
 		traffic_stop
 	done
-	check "teardown: $cycles cycles of ip netns del under traffic (GRO $gro)" test $fails = 0
+	if [ $fails = 0 ] && [ $quiet = 0 ]; then
+		ok "teardown: $cycles cycles of ip netns del under traffic (GRO $gro)"
+	else
+		not_ok "teardown: $cycles cycles of ip netns del under traffic (GRO $gro)" \
+			"$fails failed, $quiet without traffic flowing before the del"
+	fi
 
 	traffic_setup $gro
+	check "teardown: traffic flows before the rmmod/modprobe cycles (GRO $gro)" rx_grows h2 t0 10
 	fails=0
 	for i in $(seq $cycles); do
 		rmmod fou_rs || fails=$((fails + 1))

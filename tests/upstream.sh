@@ -18,6 +18,14 @@ if ! [[ "$shard" =~ ^([1-9][0-9]*)/([1-9][0-9]*)$ ]] || ((BASH_REMATCH[1] > BASH
 fi
 k=${BASH_REMATCH[1]} n=${BASH_REMATCH[2]}
 cases=(rtnetlink pmtu_ipv{4,6}_{fou,gue}{4,6}_exception)
+# Two checks for rtnetlink.sh, one per pmtu.sh case, for this shard's cases.
+planned=0
+for i in "${!cases[@]}"; do
+	((i % n == k - 1)) || continue
+	planned=$((planned + 1))
+	[ "${cases[$i]}" != rtnetlink ] || planned=$((planned + 1))
+done
+plan $planned
 unload_fou_rs
 
 for i in "${!cases[@]}"; do
