@@ -2,8 +2,8 @@
 #
 # fou-rs: the two commands are `make check` (build everything, run every
 # test in a QEMU guest) and `make demo`. `make` alone builds fou_rs.ko;
-# `make stress`, `make check-kasan`, `make check-distro` and `make check-dkms`
-# are the long runs.
+# `make stress`, `make check-kasan`, `make check-distro`, `make check-dkms`
+# and `make mutants` are the long runs.
 #
 #   make KDIR=/lib/modules/$(uname -r)/build   build against your own kernel
 #   make KMAKE_ARGS=LLVM=-19                    for a clang-built kernel
@@ -31,7 +31,7 @@ export FOU_KERNEL
 DISTRO_KERNELS ?= debian:7.2.12+deb13-amd64 debian:7.3.4+deb13-amd64
 
 .PHONY: all module install uninstall install-dkms uninstall-dkms deb setup kernel check check-distro check-dkms \
-	check-kasan stress bench profile demo clean
+	check-kasan stress mutants bench profile demo clean
 
 all: module
 
@@ -112,6 +112,13 @@ check-dkms: setup
 stress: setup
 	FOU_STRESS=full FOU_TESTS="stress.sh:netlink,churn,packets,teardown-gro-on; stress.sh:teardown-gro-off" \
 	FOU_TEST_TIMEOUT=36000 FOU_VM_TIMEOUT=36500 $(ROOT)/tests/run
+
+# Mutation testing: each deliberate bug of tests/mutants/ built into
+# fou_rs.ko and run against the tests that must catch it; prints caught or
+# missed per mutation and the score (tests/mutants/run: NAMES=... for some,
+# FOU_MUTANTS_KERNEL=plain for the faster kernel without debug checkers).
+mutants: setup
+	$(ROOT)/tests/mutants/run $(NAMES)
 
 # fou_rs against the kernel's C FOU, same guest, same run. First the exact
 # figure: instructions per 64-byte datagram on seven tunnel paths, plain, C
