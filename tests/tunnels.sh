@@ -6,7 +6,7 @@
 # FOU-over-IPv4 transfers.)
 cd "$(dirname "$0")"
 . ./lib.sh
-plan 73
+plan 75
 . ./seed_env.sh
 
 unload_fou_rs
@@ -143,6 +143,55 @@ fields=$(gue_wire noencap-remcsum)
 echo "# no remcsum: $fields"
 check_match "GUE without encap-remcsum: version 0, no options, proto 4, no flags" \
 	'"version": 0, "hlen": 0, "proto": 4, "flags": 0' echo "$fields"
+
+# --- encap-sport auto: the source port follows the inner flow. ------------
+# Eight inner UDP flows (source ports 10000-10007), two datagrams each,
+# through ipip over FOU with encap-sport auto: each flow leaves from one
+# port of the ephemeral range (udp_flow_src_port, from the flow hash), and
+# the flows spread over more than one (a fixed port would be one for all).
+seed_underlay6
+for h in h1 h2; do
+	self=$H1 peer=$H2
+	[ $h = h2 ] && self=$H2 peer=$H1
+	ip -n $h fou add port 5555 ipproto 4
+	ip -n $h link add t0 type ipip local $self remote $peer encap fou encap-sport auto encap-dport 5555
+	ip -n $h link set t0 up
+done
+ip -n h1 addr add 192.168.7.1/24 dev t0
+ip -n h2 addr add 192.168.7.2/24 dev t0
+cap=$(mktemp)
+ip netns exec h2 timeout 60 tcpdump -i veth2 -n -l -c 16 "udp dst port 5555 and src host $H1" >"$cap" 2>"$cap.err" &
+wait_until 30 grep -qs "listening on" "$cap.err"
+ip netns exec h1 python3 -c '
+import socket
+for i in range(8):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("192.168.7.1", 10000 + i))
+    for _ in range(2):
+        s.sendto(b"flow", ("192.168.7.2", 9))
+'
+wait
+# The outer source ports, in the order sent: a pair per flow.
+sports=$(sed -nE 's/.* IP [0-9.]+\.([0-9]+) > [0-9.]+\.5555: UDP.*/\1/p' "$cap" | tr '\n' ' ')
+echo "# outer source ports: $sports"
+read -r -a sp <<<"$sports"
+per_flow=1
+for i in $(seq 0 2 14); do
+	[ "${sp[$i]:-}" = "${sp[$((i + 1))]:-x}" ] && ((sp[i] >= 32768 && sp[i] <= 60999)) || per_flow=0
+done
+if [ ${#sp[@]} = 16 ] && [ $per_flow = 1 ]; then
+	ok "encap-sport auto: each inner flow leaves from one source port in 32768-60999"
+else
+	not_ok "encap-sport auto: each inner flow leaves from one source port in 32768-60999" "got: $sports"
+fi
+distinct=$(printf '%s\n' "${sp[@]}" | sort -u | grep -c .)
+if [ "$distinct" -gt 1 ]; then
+	ok "encap-sport auto: 8 inner flows leave from $distinct source ports"
+else
+	not_ok "encap-sport auto: 8 inner flows leave from more than one source port" "got: $sports"
+fi
+rm -f "$cap" "$cap.err"
+seed_cleanup
 
 # --- Connected ports: local, peer, peer_port, dev. ------------------------
 seed_underlay6
