@@ -4,7 +4,7 @@
 # and the kernel's YNL CLI, its errors, the ports' sockets, namespaces, and
 # 10,000 ports.
 . "$(dirname "$0")/lib.sh"
-plan 62
+plan 54
 
 SRC=$KDIR/source
 show() { ip fou show | sort; }
@@ -25,7 +25,9 @@ check "add with local, peer, peer_port, dev" \
 	ip fou add port 7001 ipproto 47 local 10.1.1.1 peer 10.1.1.2 peer_port 7002 dev d0
 check "add -6 gue with local, peer, peer_port" \
 	ip fou add port 7003 gue -6 local 2001:db8::1 peer 2001:db8::2 peer_port 7004
-check "add gue remcsum_nopartial" ip fou add port 7006 gue
+# iproute2 has no keyword for REMCSUM_NOPARTIAL: YNL sets it.
+check "add gue remcsum-nopartial (YNL)" \
+	ynl --do add --json '{"port": 7006, "type": 2, "af": 2, "remcsum-nopartial": true}'
 expected=$(sort <<'END'
 port 5556 gue
 port 55555 ipproto 47
@@ -72,6 +74,11 @@ check "YNL add port 8888 ipproto 4" ynl --do add --json '{"port": 8888, "ipproto
 check_match "YNL get port 8888" '"port": 8888, "peer-port": 0, "ipproto": 4, "type": 1' \
 	ynl --do get --json '{"port": 8888}' --output-json
 check_match "ip fou show lists the YNL port" "port 8888 ipproto 4" ip fou show
+nopartial_reported() {
+	ynl --do get --json '{"port": 7006}' --output-json | grep -q '"remcsum-nopartial": true' &&
+		! ynl --do get --json '{"port": 8888}' --output-json | grep -q nopartial
+}
+check "YNL get reports remcsum-nopartial of port 7006, not of port 8888" nopartial_reported
 ynl_ports=$(ynl --dump get --output-json | python3 -c '
 import json, sys
 for p in json.load(sys.stdin):
