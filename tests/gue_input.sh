@@ -110,7 +110,7 @@ ip -n h1 link set t4 up
 ip -n h1 link set t6 up
 ip -n h1 addr add 192.168.7.1/24 dev t4
 # h2 takes the tunnel's packets without a word (no port unreachable back).
-ip netns exec h2 python3 -c 'import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 5555)); time.sleep(600)' &
+ip netns exec h2 python3 -c 'import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 5555)); time.sleep(600)' >/dev/null 2>&1 &
 sink=$!
 listening h2 u 5555
 dyndbg=/sys/kernel/debug/dynamic_debug/control

@@ -29,7 +29,12 @@ not_ok() {
 	for l in "$@"; do echo "# $l"; done
 	# make mutants: the first failure is the verdict; the rest of the test
 	# (whose checks would fail on timeouts) is not waited for.
-	[ "${FOU_FIRST_FAILURE:-0}" != 1 ] || exit 1
+	# Its background jobs (servers, captures) go with it: they would hold
+	# its output open.
+	if [ "${FOU_FIRST_FAILURE:-0}" = 1 ]; then
+		kill $(jobs -p) 2>/dev/null
+		exit 1
+	fi
 }
 
 # check WHAT CMD...: passes when CMD succeeds; shows its output otherwise.
