@@ -145,3 +145,24 @@ impl Drop for RcuBarrier {
         unsafe { bindings::rcu_barrier() };
     }
 }
+
+#[kunit_tests(fou_rs_rcu)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dropped_value_lives_until_its_readers_are_done() -> Result {
+        let guard = kernel::sync::rcu::read_lock();
+        let owned = RcuOwned::new([0x5au8; 64])?;
+        let ptr = owned.as_ptr();
+        // Retired while a reader (this section) may still hold `ptr`.
+        drop(owned);
+        // SAFETY: `ptr` came from `as_ptr` and was read inside `guard`'s
+        // section, which has not ended: the grace period that frees the
+        // value cannot have passed. (Freed at once, it would be reused or
+        // poisoned: the allocator writes its free pointer into it.)
+        let value = unsafe { RcuOwned::<[u8; 64]>::from_rcu_ptr(ptr, ReadSection::from(&guard)) };
+        assert!(value.iter().all(|b| *b == 0x5a));
+        Ok(())
+    }
+}
