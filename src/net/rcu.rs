@@ -152,8 +152,9 @@ mod tests {
 
     #[test]
     fn a_dropped_value_lives_until_its_readers_are_done() -> Result {
-        let guard = kernel::sync::rcu::read_lock();
+        // Allocated before the read section, which must not sleep.
         let owned = RcuOwned::new([0x5au8; 64])?;
+        let guard = kernel::sync::rcu::read_lock();
         let ptr = owned.as_ptr();
         // Retired while a reader (this section) may still hold `ptr`.
         drop(owned);
