@@ -27,10 +27,10 @@ not_ok() {
 	echo "not ok $_tap_n - $1"
 	shift
 	for l in "$@"; do echo "# $l"; done
-	# make mutants: the first failure is the verdict; the rest of the test
-	# (whose checks would fail on timeouts) is not waited for.
-	# Its background jobs (servers, captures) go with it: they would hold
-	# its output open.
+	# make mutants (FOU_FIRST_FAILURE): the first failure is the verdict;
+	# the rest of the test, whose checks would wait out their timeouts, does
+	# not run, and its background jobs (servers, captures), which would hold
+	# its output open, end with it.
 	if [ "${FOU_FIRST_FAILURE:-0}" = 1 ]; then
 		kill $(jobs -p) 2>/dev/null
 		exit 1
