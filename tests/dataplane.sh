@@ -5,7 +5,7 @@
 # unloading under a ping flood.
 cd "$(dirname "$0")"
 . ./lib.sh
-plan 48
+plan 49
 . ./seed_env.sh
 
 unload_fou_rs
@@ -176,7 +176,7 @@ check "the tunnel still works after the hostile datagrams" ip netns exec h1 ping
 # --- Deleting the port and unloading under a ping flood. -------------------
 ip netns exec h1 ping -f -w 8 192.168.123.2 >/dev/null 2>&1 &
 flood=$!
-sleep 2
+check "a ping flood crosses the tunnel" rx_grows h2 my-gre 100
 check "ip fou del under a ping flood" ip -n h2 fou del port 55555
 sleep 1
 check "re-add the port under the flood" ip -n h2 fou add port 55555 ipproto 47
