@@ -30,7 +30,7 @@ const SKB_LIST: usize =
 /// `fou_rs_layout` and `fou_rs_gro` KUnit cases check its fields and bits
 /// against GCC's. Only an address is computed.
 #[inline]
-fn gro_cb(skb: *mut bindings::sk_buff) -> *mut bindings::napi_gro_cb {
+pub(crate) fn gro_cb(skb: *mut bindings::sk_buff) -> *mut bindings::napi_gro_cb {
     skb.wrapping_byte_add(core::mem::offset_of!(bindings::sk_buff, cb)).cast()
 }
 

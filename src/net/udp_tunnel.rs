@@ -311,3 +311,65 @@ unsafe extern "C" fn gro_complete<T: Receiver>(
         }
     }
 }
+
+#[kunit_tests(fou_rs_udp_tunnel)]
+mod tests {
+    use super::*;
+
+    /// A receiver the test never reaches: its socket's `sk_user_data` is
+    /// NULL, as while the port is being deleted.
+    struct Gone;
+
+    impl Receiver for Gone {
+        fn family(&self) -> Family {
+            Family::Inet
+        }
+        fn receive(&self, _skb: &mut SkBuff<'_>) -> Verdict {
+            Verdict::Drop(DropReason::SocketClose)
+        }
+        fn gro_receive(&self, _gro: &mut GroPacket<'_>) -> GroVerdict {
+            GroVerdict::Flush
+        }
+        fn gro_complete(&self, _gro: &GroComplete<'_>) -> Option<(u8, usize)> {
+            None
+        }
+    }
+
+    /// A packet that reaches GRO in the window between a port's
+    /// `sk_user_data` being cleared and its socket leaving UDP's table
+    /// (CVE-2024-46763 upstream) is flushed as it is: no inner protocol's
+    /// GRO sees it (which would mark it as FOU on the way).
+    #[test]
+    fn gro_flushes_a_packet_for_a_port_going_away() -> Result {
+        let mut sk = KBox::new(core::mem::MaybeUninit::<bindings::sock>::zeroed(), GFP_KERNEL)?;
+        let mut head = bindings::list_head {
+            next: null_mut(),
+            prev: null_mut(),
+        };
+        let headp: *mut bindings::list_head = &mut head;
+        // SAFETY: `sk` is a zeroed `sock` of our own (`sk_user_data` NULL:
+        // nothing else of it is read without a receiver); `headp` an empty
+        // list; the packet is new, linear and ours, its 64 zero bytes (no
+        // IPv4 header: an inner handler would flush it too) at GRO offset 0,
+        // its control block zeroed by the allocation, and freed here after
+        // the call, made inside an RCU read section as GRO's.
+        let (pp, flush, is_fou) = unsafe {
+            (*headp).next = headp;
+            (*headp).prev = headp;
+            let skb = bindings::__alloc_skb(128, kernel::bindings::GFP_KERNEL, 0, -1);
+            assert!(!skb.is_null());
+            core::ptr::write_bytes(bindings::skb_put(skb, 64).cast::<u8>(), 0, 64);
+            let guard = kernel::sync::rcu::read_lock();
+            let pp = gro_receive::<Gone>(sk.as_mut_ptr(), headp, skb);
+            drop(guard);
+            let cb = gro::gro_cb(skb);
+            let out = (pp, (*cb).flush, (*cb).__bindgen_anon_2.__bindgen_anon_1.is_fou());
+            bindings::kfree_skb(skb);
+            out
+        };
+        assert!(pp.is_null());
+        assert_eq!(flush, 1);
+        assert_eq!(is_fou, 0);
+        Ok(())
+    }
+}
