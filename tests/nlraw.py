@@ -37,6 +37,18 @@ def expect(what, attrs, want, cmd=CMD_ADD, need_msg=False):
        f"got {name(err)}, extack {text!r}")
 
 
+def attr_types(m):
+    """The attribute types of a reply message."""
+    p, types = 20, set()
+    while p + 4 <= len(m):
+        al, at = struct.unpack_from("=HH", m, p)
+        if al < 4:
+            break
+        types.add(at & 0x3fff)
+        p += (al + 3) & ~3
+    return types
+
+
 # Attributes too short for their type: the policy refuses them.
 for t, nm in [(PORT, "PORT"), (AF, "AF"), (IPPROTO, "IPPROTO"), (TYPE, "TYPE"),
               (LOCAL_V4, "LOCAL_V4"), (PEER_V4, "PEER_V4"), (PEER_PORT, "PEER_PORT"),
@@ -83,6 +95,18 @@ expect("unknown attribute types are ignored, and STATS in an ADD", attr(13, b"\1
 expect("duplicate ADD", base, errno.EADDRINUSE)
 err, pl = g.ports()
 ok(pl == [(2, 9000), (2, 9002)], "exactly the two accepted ports exist", str(pl))
+# A dump request is not validated, as the C family's is not: attributes a
+# request would be refused for do not stop the listing, and STATS among
+# them still brings the counters.
+bad = u8(IPPROTO, 0) + attr(LOCAL_V6, b"\1" * 15) + attr(PORT, b"")
+err, _, msgs = g.call(CMD_GET, bad, flags=NLM_F_REQUEST | NLM_F_DUMP)
+ok(err == 0 and len(msgs) == 2, "a dump request with IPPROTO 0, a 15-byte LOCAL_V6 and an empty PORT lists "
+   "both ports", f"{name(err)}, {len(msgs)} ports")
+err, _, msgs = g.call(CMD_GET, bad + attr(12, b"") + struct.pack("=HH", 40, 1),
+                      flags=NLM_F_REQUEST | NLM_F_DUMP)
+
+ok(err == 0 and len(msgs) == 2 and all(12 in attr_types(m) for m in msgs),
+   "and with STATS (and a truncated attribute) lists them with their counters", f"{name(err)}, {len(msgs)} ports")
 expect("DEL 9000", be16(PORT, 9000), 0, cmd=CMD_DEL)
 expect("DEL 9002", be16(PORT, 9002), 0, cmd=CMD_DEL)
 

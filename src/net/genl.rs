@@ -109,10 +109,11 @@ impl Op {
     pub(crate) const fn new<F: Family>(cmd: u8, admin: bool, doit: bool, dumpit: bool) -> Self {
         // CAST: `GENL_*` flag values are below 256.
         let flags = if admin { bindings::GENL_ADMIN_PERM as u8 } else { 0 };
-        // CAST: as above. A dump's request attributes are parsed too,
-        // liberally (`Dump::attrs`).
+        // CAST: as above. A dump's request is not validated, as the C
+        // family's is not: a dump lists every port whatever the request
+        // carries (`Dump::attrs` reads what it needs).
         let validate = (bindings::genl_validate_flags_GENL_DONT_VALIDATE_STRICT
-            | bindings::genl_validate_flags_GENL_DONT_VALIDATE_DUMP_STRICT) as u8;
+            | bindings::genl_validate_flags_GENL_DONT_VALIDATE_DUMP) as u8;
         Op(bindings::genl_small_ops {
             doit: if doit { Some(doit_trampoline::<F>) } else { None },
             dumpit: if dumpit { Some(dumpit_trampoline::<F>) } else { None },
@@ -311,6 +312,29 @@ unsafe fn multicast(
         Err(e) if e == ESRCH => Ok(()),
         r => r,
     }
+}
+
+/// The attributes of generic netlink message `msg` (header included), as
+/// `nla_parse` finds them without a policy: the last of each type wins;
+/// nesting and byte-order flags are ignored; a truncated attribute ends
+/// the walk. Each payload is a slice of `msg`.
+fn attrs_from_message(msg: &[u8]) -> Attrs<'_> {
+    const HDRLEN: usize = 16 + 4; // NLMSG_HDRLEN + GENL_HDRLEN
+    let mut attrs = Attrs::default();
+    let mut rest = msg.get(HDRLEN..).unwrap_or(&[]);
+    while let [l0, l1, t0, t1, ..] = *rest {
+        let len = usize::from(u16::from_ne_bytes([l0, l1]));
+        let Some(payload) = rest.get(4..len) else {
+            break;
+        };
+        // CAST: the mask keeps the low 14 bits.
+        let ty = u16::from_ne_bytes([t0, t1]) & (bindings::NLA_TYPE_MASK as u16);
+        if let Some(attr) = Attr::ALL.iter().find(|a| **a as u16 == ty) {
+            attrs.set(*attr, payload);
+        }
+        rest = rest.get((len + 3) & !3..).unwrap_or(&[]);
+    }
+    attrs
 }
 
 /// The attributes of a request, from the table generic netlink parsed it
@@ -679,13 +703,18 @@ impl<'a> Dump<'a> {
         unsafe { Net::from_raw(net) }.ok_or(EINVAL)
     }
 
-    /// The attributes of the dump request, as the policy accepted them.
+    /// The attributes of the dump request, unvalidated (the ops do not
+    /// validate dumps): the last of each type the family knows, with
+    /// whatever payload it carries.
     pub(crate) fn attrs(&self) -> Attrs<'a> {
-        // SAFETY: the dump's genl_info is valid for `'a`; generic netlink
-        // parsed the request (the ops validate dumps) into a table of
-        // `maxattr + 1` entries, and `maxattr` is `Attr::MAX` (checked at
-        // registration).
-        unsafe { attrs_from_table((*self.info()).attrs) }
+        // SAFETY: the dump's genl_info is valid for `'a`, and its `nlhdr`
+        // is the request, which netlink keeps for the whole dump and whose
+        // `nlmsg_len` bytes it checked to lie inside the received buffer.
+        let msg = unsafe {
+            let nlh = (*self.info()).nlhdr;
+            core::slice::from_raw_parts(nlh.cast::<u8>(), (*nlh).nlmsg_len as usize)
+        };
+        attrs_from_message(msg)
     }
 
     /// The cursor, zeroed at the start of a dump and kept between parts.
