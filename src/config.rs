@@ -176,7 +176,10 @@ pub(crate) struct Peer {
 /// # Invariants
 ///
 /// `local` and `peer.addr`, when present, are of the family `family`.
-/// `ifindex` is 0 (no device) unless `local` is present, and never negative.
+/// `ifindex` is 0 (no device) unless `local` is present. It is negative only
+/// in a key that is looked up (a GET or DEL names a device that cannot
+/// exist, and finds no port, as in C): a port's key never has one
+/// ([`parse_add`] refuses it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct PortKey {
     /// Address family of the socket.
@@ -295,7 +298,8 @@ fn addr(attrs: &Attrs<'_>, family: Family, v4: Attr, v6: Attr) -> Result<Option<
 /// AF defaults to `AF_INET`; any other family than `AF_INET`/`AF_INET6` is
 /// `EAFNOSUPPORT`. PORT is required (`EINVAL`): the C module's acceptance of
 /// a missing port (binding a random one) led to a use-after-free. A peer
-/// address needs PEER_PORT, and IFINDEX needs a local address (`EINVAL`).
+/// address needs PEER_PORT, and IFINDEX needs a local address (`EINVAL`);
+/// a negative IFINDEX is looked up, and matches no port, as in C.
 /// Addresses of the other family are ignored, as in C.
 ///
 /// What a GET or dump replies for a port without a local address or peer
@@ -320,13 +324,12 @@ pub(crate) fn parse_key(attrs: &Attrs<'_>) -> Result<PortKey> {
     let ifindex = match attrs.s32(Attr::Ifindex)? {
         None => 0,
         Some(_) if local.is_none() => return Err(EINVAL),
-        Some(i) if i < 0 => return Err(EINVAL),
         Some(i) => i,
     };
     let local = local.filter(|a| ifindex != 0 || !a.is_unspecified());
     let peer = peer.filter(|p| p.port != 0 || !p.addr.is_unspecified());
     // INVARIANT: the addresses were read for `family`; `ifindex` is 0 unless
-    // `local` is present, and not negative.
+    // `local` is present.
     Ok(PortKey {
         family,
         port,
@@ -338,11 +341,15 @@ pub(crate) fn parse_key(attrs: &Attrs<'_>) -> Result<PortKey> {
 
 /// Parses an ADD request into the port to create.
 ///
-/// On top of [`parse_key`]: TYPE is required and must be direct (1) or GUE
-/// (2), else `EINVAL`; a direct port needs IPPROTO (`EINVAL` when missing,
+/// On top of [`parse_key`]: a negative IFINDEX is `EINVAL` (C's bind
+/// fails on it); TYPE is required and must be direct (1) or GUE (2), else
+/// `EINVAL`; a direct port needs IPPROTO (`EINVAL` when missing,
 /// `ERANGE` for 0, as the policy answers it).
 pub(crate) fn parse_add(attrs: &Attrs<'_>) -> Result<PortConfig> {
     let key = parse_key(attrs)?;
+    if key.ifindex < 0 {
+        return Err(EINVAL);
+    }
     let encap = match attrs.u8(Attr::Type)? {
         Some(1) => match attrs.u8(Attr::Ipproto)? {
             None => return Err(EINVAL),
@@ -502,12 +509,15 @@ mod tests {
     }
 
     #[test]
-    fn negative_ifindex_is_einval() {
+    fn negative_ifindex_is_einval_for_add_only() -> Result {
         let neg = (-3i32).to_ne_bytes();
         let mut a = gre_port();
         a.set(Attr::LocalV4, &V4_A);
         a.set(Attr::Ifindex, &neg);
-        assert_eq!(parse_key(&a), Err(EINVAL));
+        assert_eq!(parse_add(&a).map(|c| c.key), Err(EINVAL));
+        // A GET or DEL looks it up, and finds nothing.
+        assert_eq!(parse_key(&a)?.ifindex, -3);
+        Ok(())
     }
 
     #[test]

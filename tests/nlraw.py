@@ -82,6 +82,8 @@ expect("DEL with the full key", bound + be16(PORT, 9000), 0, cmd=CMD_DEL)
 expect("DEL of a missing port", be16(PORT, 9001), errno.EINVAL, cmd=CMD_DEL)
 expect("GET of a missing port", be16(PORT, 9001), errno.ESRCH, cmd=CMD_GET)
 expect("GET without PORT", b"", errno.EINVAL, cmd=CMD_GET)
+expect("GET with IFINDEX -1 finds no port, as in C", attr(LOCAL_V4, b"\x7f\0\0\1")
+       + attr(IFINDEX, struct.pack("=i", -1)) + be16(PORT, 9001), errno.ESRCH, cmd=CMD_GET)
 for cmd in (0, 4, 99, 255):
     expect(f"unknown command {cmd}", base, errno.EOPNOTSUPP, cmd=cmd)
 
