@@ -108,9 +108,11 @@ check-dkms: setup
 # tests/stress.sh at full scale on the debug kernel: 100,000 netlink
 # messages and datagrams, 100 teardown cycles each, 60 s of port churn, in
 # two guests at once (the teardown cycles with GRO off in the second; hours
-# on the debug kernel under TCG: the timeouts allow 10).
+# on the debug kernel under TCG: the timeouts allow 10), and
+# tests/differential.sh with 10,000 requests and datagrams per family.
 stress: setup
-	FOU_STRESS=full FOU_TESTS="stress.sh:netlink,churn,packets,teardown-gro-on; stress.sh:teardown-gro-off" \
+	FOU_STRESS=full FOU_DIFF=full \
+	FOU_TESTS="stress.sh:netlink,churn,packets,teardown-gro-on; stress.sh:teardown-gro-off differential.sh" \
 	FOU_TEST_TIMEOUT=36000 FOU_VM_TIMEOUT=36500 $(ROOT)/tests/run
 
 # Mutation testing: each deliberate bug of tests/mutants/ built into

@@ -3,46 +3,15 @@
 # fou_rs and the kernel's C FOU own the same names: the `fou` genl family
 # and the fou/gue encap slots. Whichever loads second must fail cleanly,
 # saying what is taken, and leave the first one working. The C FOU also runs
-# the seed's scenario, so it is a working C FOU to compare with. On the test
-# kernel the C FOU is the reference build (fou_c.ko + fou6_c.ko from
-# rust-tools/reference, $FOU_REFERENCE); on a distribution kernel
-# (FOU_KERNEL) it is the kernel's own fou.ko and fou6.ko, loaded by path
-# because the modprobe.d rule gives their names to fou_rs.
+# the seed's scenario, so it is a working C FOU to compare with (c_fou in
+# lib.sh says which C FOU that is).
 cd "$(dirname "$0")"
 . ./lib.sh
 plan 13
 . ./seed_env.sh
-ref=${FOU_REFERENCE:-}
-
 unload_fou_rs
 seed_cleanup
-if [ -n "${FOU_KERNEL:-}" ]; then
-	tree=/lib/modules/$(uname -r)/kernel/net
-	c4=$(ls "$tree"/ipv4/fou.ko* 2>/dev/null | head -1)
-	c6=$(ls "$tree"/ipv6/fou6.ko* 2>/dev/null | head -1)
-	c_name=fou c6_name=fou6
-	if [ -z "$c4" ] || [ -z "$c6" ]; then
-		not_ok "the kernel's own fou.ko and fou6.ko are in $tree"
-		done_testing
-	fi
-	# Their dependencies by modprobe (udp_tunnel, ip_tunnel, ...; not fou
-	# itself, which fou6 depends on and which names fou_rs here), then the
-	# modules themselves by path.
-	load_c() {
-		modprobe -a $(modinfo -F depends "$c4" "$c6" | tr ',' '\n' | grep -vx fou) &&
-			insmod "$c4" && insmod "$c6" && c_only
-	}
-else
-	c4=$ref/fou_c.ko c6=$ref/fou6_c.ko c_name=fou_c c6_name=fou6_c
-	if [ -z "$ref" ] || [ ! -f "$c4" ]; then
-		not_ok "the reference C FOU is available" "FOU_REFERENCE='$ref' (tests/run builds it)"
-		done_testing
-	fi
-	load_c() { insmod "$c4" && insmod "$c6" && c_only; }
-fi
-# c_only: the C FOU is loaded, fou_rs is not.
-c_only() { grep -q "^$c_name " /proc/modules && ! grep -q "^fou_rs " /proc/modules; }
-unload_c() { rmmod "$c6_name" 2>/dev/null; rmmod "$c_name" 2>/dev/null; true; }
+c_fou || done_testing
 unload_c
 
 # seed_ping WHAT: the seed's gretap over FOU between h1 and h2 passes pings.

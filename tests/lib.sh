@@ -90,6 +90,44 @@ unload_fou_rs() {
 	fi
 }
 
+# c_fou: makes the kernel's C FOU available to a test: sets c4, c6 (its
+# module files), c_name, c6_name (their names once loaded) and defines
+# load_c (loads both; fou_rs must not be loaded), c_only (the C FOU is
+# loaded, fou_rs is not) and unload_c. On the test kernel the C FOU is the
+# reference build (fou_c.ko + fou6_c.ko from rust-tools/reference,
+# $FOU_REFERENCE); on a distribution kernel (FOU_KERNEL) it is the kernel's
+# own fou.ko and fou6.ko, loaded by path because the modprobe.d rule gives
+# their names to fou_rs. Returns 1 after a `not ok` when there is none.
+c_fou() {
+	if [ -n "${FOU_KERNEL:-}" ]; then
+		local tree=/lib/modules/$(uname -r)/kernel/net
+		c4=$(ls "$tree"/ipv4/fou.ko* 2>/dev/null | head -1)
+		c6=$(ls "$tree"/ipv6/fou6.ko* 2>/dev/null | head -1)
+		c_name=fou c6_name=fou6
+		if [ -z "$c4" ] || [ -z "$c6" ]; then
+			not_ok "the kernel's own fou.ko and fou6.ko are in $tree"
+			return 1
+		fi
+		# Their dependencies by modprobe (udp_tunnel, ip_tunnel, ...; not
+		# fou itself, which fou6 depends on and which names fou_rs here),
+		# then the modules themselves by path.
+		load_c() {
+			modprobe -a $(modinfo -F depends "$c4" "$c6" | tr ',' '\n' | grep -vx fou) &&
+				insmod "$c4" && insmod "$c6" && c_only
+		}
+	else
+		local ref=${FOU_REFERENCE:-}
+		c4=$ref/fou_c.ko c6=$ref/fou6_c.ko c_name=fou_c c6_name=fou6_c
+		if [ -z "$ref" ] || [ ! -f "$c4" ]; then
+			not_ok "the reference C FOU is available" "FOU_REFERENCE='$ref' (tests/run builds it)"
+			return 1
+		fi
+		load_c() { insmod "$c4" && insmod "$c6" && c_only; }
+	fi
+	c_only() { grep -q "^$c_name " /proc/modules && ! grep -q "^fou_rs " /proc/modules; }
+	unload_c() { rmmod "$c6_name" 2>/dev/null; rmmod "$c_name" 2>/dev/null; true; }
+}
+
 # wait_until SECONDS CMD...: runs CMD every 0.2 s until it succeeds (returns
 # 0) or SECONDS have passed (returns 1). What a test starts in the background
 # (a server, a capture) can take seconds to be ready on a slow guest, and

@@ -25,11 +25,9 @@ import sys
 import time
 
 from genl import *  # noqa: F401,F403 (the netlink vocabulary)
+from fuzz import gue_datagram, random_request
 
 SEED = int(os.environ.get("FOU_STRESS_SEED", "7"))
-NLA_F_NESTED = 0x8000
-NLM_F_ECHO = 8
-AF_INET6 = 10
 
 
 def verdict(ok_cond, counts, why):
@@ -41,8 +39,6 @@ def netlink(count):
     rnd = random.Random(SEED)
     g = Genl()
     answered = pairs = pair_fail = 0
-    types = [PORT, AF, IPPROTO, TYPE, REMCSUM_NOPARTIAL, LOCAL_V4, LOCAL_V6, PEER_V4,
-             PEER_V6, PEER_PORT, IFINDEX, 0, 12]
     # A valid port no random message can collide with: bound to 127.0.0.1
     # and connected to 127.0.0.2:1.
     key = (be16(PORT, 40000) + attr(LOCAL_V4, socket.inet_aton("127.0.0.1"))
@@ -55,17 +51,7 @@ def netlink(count):
             pair_fail += (a != 0) + (d != 0)
             answered += 1
             continue
-        attrs = b""
-        for _ in range(rnd.randint(0, 6)):
-            t = rnd.choice(types + [rnd.randint(0, 0x7fff)])
-            ln = rnd.choice([0, 1, 2, 3, 4, 8, 15, 16, 17, rnd.randint(0, 64)])
-            attrs += attr(t, bytes(rnd.getrandbits(8) for _ in range(ln)))
-        if rnd.random() < 0.1:
-            # Everything nested inside one attribute marked as nested.
-            attrs = attr(rnd.choice(types) | NLA_F_NESTED, attrs)
-        flags = NLM_F_REQUEST | NLM_F_ACK | rnd.choice([0, 0, 0, NLM_F_DUMP, 0x100, 0x200, NLM_F_ECHO])
-        cmd = rnd.choice([CMD_ADD, CMD_DEL, CMD_GET, rnd.randint(0, 255)])
-        version = 1 if rnd.random() < 0.9 else rnd.randint(0, 255)
+        cmd, attrs, flags, version = random_request(rnd)
         g.raw(g.msg(g.fam, cmd, attrs, flags, version))
         err, _, _ = g.recv_all()
         if err not in ("timeout", "bad reply"):
@@ -167,32 +153,6 @@ def gue_drops(d):
     if control or proto == 0:
         return True
     return len(d) < need
-
-
-def gue_datagram(rnd):
-    """A GUE-ish payload: every version, flag and option combination,
-    remote checksum offsets at and past the edges, inner protocols 0, 17
-    and unknown, truncated or random."""
-    kind = rnd.randrange(6)
-    inner = bytes(rnd.getrandbits(8) for _ in range(rnd.choice([0, 1, 20, 40, 100])))
-    if kind == 0:
-        return bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 200)))
-    if kind == 1:
-        # Version 1 with every nibble.
-        return bytes([0x40 | rnd.randrange(16) << 0 | (rnd.choice([4, 5, 6, 7]) << 4)]) + inner
-    hlen = rnd.choice([0, 1, 2, 3, rnd.randrange(32)])
-    flags = rnd.choice([0, 1, 1, 1 << rnd.randrange(16)])
-    pflags = rnd.choice([0, 1 << 31, 1 << 31, 1 << rnd.randrange(32)])
-    start = rnd.choice([0, 1, 20, len(inner), len(inner) + 1, rnd.randrange(65536)])
-    off = rnd.choice([start, start + 1, start + 6, len(inner) - 2, len(inner) - 1, len(inner),
-                      rnd.randrange(65536)]) & 0xFFFF
-    opts = struct.pack("!IHH", pflags, start, off)[:hlen * 4] + bytes(max(0, hlen * 4 - 8))
-    word = bytes([(rnd.choice([0, 0, 0, 2, 3]) << 6) | (0x20 if rnd.random() < 0.1 else 0) | hlen,
-                  rnd.choice([0, 4, 17, 41, 47, 136, 253, rnd.randrange(256)])]) + struct.pack("!H", flags)
-    d = word + opts + inner
-    if kind == 5:
-        d = d[:rnd.randint(1, max(1, len(d)))]
-    return d
 
 
 def packets(count, dst, fou_port, gue_port):
