@@ -9,7 +9,19 @@
 //! IPPROTO at least 1) is applied by generic netlink before these run; the
 //! parser still checks every length it reads.
 
-use crate::net::errno::eafnosupport;
+pub(crate) use crate::net::inet::{
+    Addr, //
+    Family,
+    Peer,
+};
+use crate::net::{
+    errno::eafnosupport, //
+    inet::{
+        AF_INET, //
+        AF_INET6,
+    },
+    udp_tunnel::SocketAddrs,
+};
 use kernel::prelude::*;
 
 /// An attribute of the `fou` family (include/uapi/linux/fou.h).
@@ -66,10 +78,6 @@ impl Attr {
     ];
 }
 
-/// `AF_INET` as the AF attribute carries it.
-const AF_INET: u8 = 2;
-/// `AF_INET6` as the AF attribute carries it.
-const AF_INET6: u8 = 10;
 
 /// The payloads of the attributes present in one request.
 #[derive(Default)]
@@ -124,53 +132,6 @@ impl<'a> Attrs<'a> {
     }
 }
 
-/// The address family of a port.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Family {
-    /// IPv4 (`AF_INET`).
-    Inet,
-    /// IPv6 (`AF_INET6`); such a port's socket is v6only.
-    Inet6,
-}
-
-impl Family {
-    /// The `AF_*` number of this family.
-    pub(crate) fn af(self) -> u8 {
-        match self {
-            Family::Inet => AF_INET,
-            Family::Inet6 => AF_INET6,
-        }
-    }
-}
-
-/// An IP address, in network byte order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Addr {
-    /// An IPv4 address.
-    V4([u8; 4]),
-    /// An IPv6 address.
-    V6([u8; 16]),
-}
-
-impl Addr {
-    /// Whether this is the unspecified address (`0.0.0.0` or `::`).
-    fn is_unspecified(&self) -> bool {
-        match self {
-            Addr::V4(b) => b.iter().all(|x| *x == 0),
-            Addr::V6(b) => b.iter().all(|x| *x == 0),
-        }
-    }
-}
-
-/// The far end a port is connected to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Peer {
-    /// Peer address.
-    pub(crate) addr: Addr,
-    /// Peer UDP port, host order.
-    pub(crate) port: u16,
-}
-
 /// What identifies a port: everything `fou_cfg_cmp` compares.
 ///
 /// # Invariants
@@ -192,6 +153,19 @@ pub(crate) struct PortKey {
     pub(crate) peer: Option<Peer>,
     /// Interface the socket is bound to, 0 for none.
     pub(crate) ifindex: i32,
+}
+
+impl PortKey {
+    /// The socket this key describes.
+    pub(crate) fn addrs(&self) -> SocketAddrs {
+        SocketAddrs {
+            family: self.family,
+            port: self.port,
+            local: self.local,
+            peer: self.peer,
+            ifindex: self.ifindex,
+        }
+    }
 }
 
 /// The size of an encoded [`PortKey`].

@@ -167,7 +167,7 @@ impl FouNet {
         if ports.contains(&cfg.key) {
             return Err(eaddrinuse());
         }
-        let socket = TunnelSocket::open(net, &cfg.key, PortState { cfg, stats })?;
+        let socket = TunnelSocket::open(net, &cfg.key.addrs(), PortState { cfg, stats })?;
         ports.insert(node, cfg.key, socket)
     }
 

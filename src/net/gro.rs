@@ -11,7 +11,7 @@
 //! packet in the two steps and the calls into the inner offloads.
 
 use crate::bindings;
-use crate::config::Family;
+use crate::net::inet::Family;
 use crate::net::{
     rcu::ReadSection, //
     skb::RemCsum,

@@ -9,6 +9,7 @@ pub(crate) mod encap;
 pub(crate) mod errno;
 pub(crate) mod genl;
 pub(crate) mod gro;
+pub(crate) mod inet;
 pub(crate) mod netns;
 pub(crate) mod percpu;
 pub(crate) mod rcu;

@@ -6,7 +6,7 @@
 //! net/ipv4/fou_core.c makes for it.
 
 use crate::bindings;
-use crate::config::Family;
+use crate::net::inet::Family;
 use crate::net::encap::Flow;
 use core::{
     cell::Cell, //

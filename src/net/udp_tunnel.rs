@@ -8,16 +8,16 @@
 //! `sk_user_data` for the receive path.
 
 use crate::bindings;
-use crate::config::{
-    Addr, //
-    Family,
-    PortKey,
-};
 use crate::net::gro::{
     self, //
     GroComplete,
     GroPacket,
     GroVerdict,
+};
+use crate::net::inet::{
+    Addr, //
+    Family,
+    Peer,
 };
 use crate::net::netns::Net;
 use crate::net::rcu::{
@@ -103,13 +103,29 @@ impl From<&Addr> for CAddr {
     }
 }
 
+/// Where a tunnel socket is bound and what it is connected to (`struct
+/// udp_port_cfg`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SocketAddrs {
+    /// Address family; an IPv6 socket is v6only.
+    pub(crate) family: Family,
+    /// Local UDP port, host order.
+    pub(crate) port: u16,
+    /// Local address to bind to, if any (of `family`).
+    pub(crate) local: Option<Addr>,
+    /// Peer to connect to, if any (of `family`).
+    pub(crate) peer: Option<Peer>,
+    /// Device to bind to, 0 for none.
+    pub(crate) ifindex: i32,
+}
+
 impl<T: Receiver> TunnelSocket<T> {
     /// Opens the socket `key` describes in `net`: bound to its port (and
     /// local address and device), connected to its peer, IPv6 ones v6only.
     ///
     /// Errors are those of socket creation and bind: `EADDRINUSE` when the
     /// port is taken. On error nothing is left behind.
-    pub(crate) fn open(net: &Net<'_>, key: &PortKey, data: T) -> Result<Self> {
+    pub(crate) fn open(net: &Net<'_>, key: &SocketAddrs, data: T) -> Result<Self> {
         let data = RcuOwned::new(data)?;
 
         let mut cfg = bindings::udp_port_cfg {
