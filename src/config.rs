@@ -57,80 +57,14 @@ pub(crate) enum Attr {
     Stats = 12,
 }
 
-impl Attr {
-    /// The highest attribute number (`FOU_ATTR_MAX` is `Ifindex`).
-    pub(crate) const MAX: u16 = Attr::Stats as u16;
-
-    /// Every attribute, in number order.
-    pub(crate) const ALL: [Attr; Attr::MAX as usize] = [
-        Attr::Port,
-        Attr::Af,
-        Attr::Ipproto,
-        Attr::Type,
-        Attr::RemcsumNopartial,
-        Attr::LocalV4,
-        Attr::LocalV6,
-        Attr::PeerV4,
-        Attr::PeerV6,
-        Attr::PeerPort,
-        Attr::Ifindex,
-        Attr::Stats,
-    ];
-}
-
-
-/// The payloads of the attributes present in one request.
-#[derive(Default)]
-pub(crate) struct Attrs<'a> {
-    /// Index `n` holds attribute number `n`; index 0 is unused.
-    slots: [Option<&'a [u8]>; Attr::MAX as usize + 1],
-}
-
-impl<'a> Attrs<'a> {
-    /// Records the payload of attribute `attr`.
-    pub(crate) fn set(&mut self, attr: Attr, payload: &'a [u8]) {
-        self.slots[usize::from(attr as u16)] = Some(payload);
-    }
-
-    /// Returns the payload of attribute `attr`, if the request carried it.
-    pub(crate) fn get(&self, attr: Attr) -> Option<&'a [u8]> {
-        self.slots[usize::from(attr as u16)]
-    }
-
-    /// Returns the first `N` bytes of attribute `attr`, if present.
-    ///
-    /// A payload longer than `N` is accepted, as `nla_get_*` accepts it under
-    /// the family's liberal validation (old iproute2 sends AF as 16 bits); a
-    /// shorter one is `EINVAL`.
-    fn bytes<const N: usize>(&self, attr: Attr) -> Result<Option<[u8; N]>> {
-        match self.get(attr) {
-            None => Ok(None),
-            Some(p) => match p.get(..N) {
-                Some(b) => {
-                    let mut out = [0u8; N];
-                    out.copy_from_slice(b);
-                    Ok(Some(out))
-                }
-                None => Err(EINVAL),
-            },
-        }
-    }
-
-    /// Returns attribute `attr` as a `u8`.
-    fn u8(&self, attr: Attr) -> Result<Option<u8>> {
-        Ok(self.bytes::<1>(attr)?.map(|[b]| b))
-    }
-
-    /// Returns attribute `attr` as a big-endian `u16`, in host order.
-    fn be16(&self, attr: Attr) -> Result<Option<u16>> {
-        Ok(self.bytes::<2>(attr)?.map(u16::from_be_bytes))
-    }
-
-    /// Returns attribute `attr` as a native-endian `i32`.
-    fn s32(&self, attr: Attr) -> Result<Option<i32>> {
-        Ok(self.bytes::<4>(attr)?.map(i32::from_ne_bytes))
+impl From<Attr> for u16 {
+    fn from(a: Attr) -> u16 {
+        a as u16
     }
 }
+
+/// The payloads of the attributes present in one `fou` request.
+pub(crate) type Attrs<'a> = crate::net::genl::Attrs<'a, Attr>;
 
 /// What identifies a port: everything `fou_cfg_cmp` compares.
 ///

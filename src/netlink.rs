@@ -17,7 +17,8 @@ use crate::config::{
     KEY_BYTES,
 };
 use crate::net::genl::{
-    Dump, //
+    Command, //
+    Dump,
     Family,
     McGroup,
     Message,
@@ -76,25 +77,53 @@ impl Family for Fou {
 
     const MCGRPS: &'static [McGroup] = &[McGroup::new(c"ports")];
 
-    const OPS: &'static [Op] = &[
-        Op::new::<Fou>(CMD_ADD, true, true, false),
-        Op::new::<Fou>(CMD_DEL, true, true, false),
-        Op::new::<Fou>(CMD_GET, false, true, true),
-    ];
+    const OPS: &'static [Op] = &[Op::new::<Add>(), Op::new::<Del>(), Op::new::<Get>()];
+}
 
-    fn doit(cmd: u8, req: &Request<'_>) -> Result {
-        match cmd {
-            CMD_ADD => add(req),
-            CMD_DEL => del(req),
-            CMD_GET => get(req),
-            _ => Err(EINVAL),
-        }
+/// `FOU_CMD_ADD`, for CAP_NET_ADMIN.
+struct Add;
+
+#[vtable]
+impl Command for Add {
+    const CMD: u8 = CMD_ADD;
+    const ADMIN: bool = true;
+
+    fn doit(req: &Request<'_>) -> Result {
+        add(req)
+    }
+}
+
+/// `FOU_CMD_DEL`, for CAP_NET_ADMIN.
+struct Del;
+
+#[vtable]
+impl Command for Del {
+    const CMD: u8 = CMD_DEL;
+    const ADMIN: bool = true;
+
+    fn doit(req: &Request<'_>) -> Result {
+        del(req)
+    }
+}
+
+/// `FOU_CMD_GET`: one port, or a dump of them all; for anyone.
+struct Get;
+
+#[vtable]
+impl Command for Get {
+    const CMD: u8 = CMD_GET;
+
+    fn doit(req: &Request<'_>) -> Result {
+        get(req)
     }
 
-    fn dumpit(_cmd: u8, dump: &mut Dump<'_>) -> Result {
+    fn dumpit(dump: &mut Dump<'_>) -> Result {
         dump_ports(dump)
     }
 }
+
+// The policy has an entry for every attribute, the last being STATS.
+const _: () = assert!(<Fou as Family>::POLICY.len() == Attr::Stats as usize + 1);
 
 /// ADD: creates a port (`fou_nl_add_doit`), and announces it.
 fn add(req: &Request<'_>) -> Result {

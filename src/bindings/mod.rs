@@ -254,12 +254,8 @@ mod tests {
         // fou-rs's own attributes come after the kernel's last one.
         assert_eq!(u32::from(Attr::Ifindex as u16), __FOU_ATTR_MAX - 1);
         assert_eq!(u32::from(Attr::Stats as u16), __FOU_ATTR_MAX);
-        assert_eq!(Attr::MAX, Attr::Stats as u16);
         assert_eq!(u32::from(Attr::Port as u16), FOU_ATTR_PORT);
         assert_eq!(u32::from(Attr::RemcsumNopartial as u16), FOU_ATTR_REMCSUM_NOPARTIAL);
         assert_eq!(u32::from(Attr::Ifindex as u16), FOU_ATTR_IFINDEX);
-        for (n, attr) in Attr::ALL.iter().enumerate() {
-            assert_eq!(usize::from(*attr as u16), n + 1);
-        }
     }
 }

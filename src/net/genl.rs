@@ -8,10 +8,6 @@
 //! net/ipv4/fou_nl.c table calls fou_core.c).
 
 use crate::bindings;
-use crate::config::{
-    Attr, //
-    Attrs,
-};
 use crate::net::netns::Net;
 use core::{
     ffi::c_void, //
@@ -97,27 +93,47 @@ impl Policy {
     }
 }
 
+/// One command of a family: its number, who may send it and its handlers
+/// (`#[vtable]`: a command implements `doit`, `dumpit` or both), in the
+/// style of `rust/kernel/net/phy.rs`'s drivers.
+#[vtable]
+pub(crate) trait Command: 'static {
+    /// The command number.
+    const CMD: u8;
+    /// Whether the sender needs CAP_NET_ADMIN in the request's namespace
+    /// (`GENL_ADMIN_PERM`).
+    const ADMIN: bool = false;
+
+    /// Handles a request (the command's `doit`).
+    fn doit(_req: &Request<'_>) -> Result {
+        kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Fills one part of a dump; called until it adds nothing.
+    fn dumpit(_dump: &mut Dump<'_>) -> Result {
+        kernel::build_error!(kernel::error::VTABLE_DEFAULT_ERROR)
+    }
+}
+
 /// One command of a family (`struct genl_small_ops`).
 #[repr(transparent)]
 pub(crate) struct Op(bindings::genl_small_ops);
 
 impl Op {
-    /// Command `cmd`, handled by `F::doit` when `doit`, by `F::dumpit` when
-    /// `dumpit`, restricted to CAP_NET_ADMIN in the namespace when `admin`.
-    /// Attributes are validated liberally, as the C family does for its
-    /// commands (old iproute2 sent AF as 16 bits).
-    pub(crate) const fn new<F: Family>(cmd: u8, admin: bool, doit: bool, dumpit: bool) -> Self {
+    /// Command `C`. Attributes are validated liberally, as the C family
+    /// does for its commands (old iproute2 sent AF as 16 bits).
+    pub(crate) const fn new<C: Command>() -> Self {
         // CAST: `GENL_*` flag values are below 256.
-        let flags = if admin { bindings::GENL_ADMIN_PERM as u8 } else { 0 };
+        let flags = if C::ADMIN { bindings::GENL_ADMIN_PERM as u8 } else { 0 };
         // CAST: as above. A dump's request is not validated, as the C
         // family's is not: a dump lists every port whatever the request
         // carries (`Dump::attrs` reads what it needs).
         let validate = (bindings::genl_validate_flags_GENL_DONT_VALIDATE_STRICT
             | bindings::genl_validate_flags_GENL_DONT_VALIDATE_DUMP) as u8;
         Op(bindings::genl_small_ops {
-            doit: if doit { Some(doit_trampoline::<F>) } else { None },
-            dumpit: if dumpit { Some(dumpit_trampoline::<F>) } else { None },
-            cmd,
+            doit: if C::HAS_DOIT { Some(doit_trampoline::<C>) } else { None },
+            dumpit: if C::HAS_DUMPIT { Some(dumpit_trampoline::<C>) } else { None },
+            cmd: C::CMD,
             internal_flags: 0,
             flags,
             validate,
@@ -165,12 +181,6 @@ pub(crate) trait Family: Sized + 'static {
     const RESV_START_OP: u8;
     /// The multicast groups; index `n` is group `n` of [`Request::notify`].
     const MCGRPS: &'static [McGroup] = &[];
-
-    /// Handles a request for `cmd` (its `doit`).
-    fn doit(cmd: u8, req: &Request<'_>) -> Result;
-
-    /// Fills one part of a dump for `cmd`; called until it adds nothing.
-    fn dumpit(cmd: u8, dump: &mut Dump<'_>) -> Result;
 }
 
 /// A registered family; unregisters when dropped.
@@ -197,10 +207,8 @@ impl<F: Family> Registration<F> {
     /// Fails with `EEXIST`, and says who to blame, when a family of that
     /// name exists (the C `fou.ko` is loaded).
     pub(crate) fn register(module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        // The request attributes are read by `Attr` (`attrs_from_table`):
-        // the table generic netlink parses into has one entry per policy
-        // entry, so the policy must cover every attribute.
-        const { assert!(F::POLICY.len() == Attr::MAX as usize + 1) };
+        // A request's attributes are kept in `Attrs`, a slot per number.
+        const { assert!(F::POLICY.len() <= ATTR_SLOTS) };
         try_pin_init!(Self {
             family <- Opaque::try_ffi_init(move |slot: *mut bindings::genl_family| {
                 let mut fam = bindings::genl_family {
@@ -314,11 +322,86 @@ unsafe fn multicast(
     }
 }
 
+/// The most attribute numbers a family may have, plus one: [`Attrs`] keeps
+/// a slot for each.
+const ATTR_SLOTS: usize = 32;
+
+/// The payloads of the attributes present in one request of a family
+/// whose attributes are `A` (an enum of attribute numbers).
+pub(crate) struct Attrs<'a, A> {
+    /// Index `n` holds attribute number `n`; index 0 is unused.
+    slots: [Option<&'a [u8]>; ATTR_SLOTS],
+    _a: PhantomData<fn(A)>,
+}
+
+impl<A> Default for Attrs<'_, A> {
+    fn default() -> Self {
+        Attrs {
+            slots: [None; ATTR_SLOTS],
+            _a: PhantomData,
+        }
+    }
+}
+
+impl<'a, A: Into<u16>> Attrs<'a, A> {
+    /// Records `payload` as attribute number `n`; a number beyond the
+    /// slots is ignored.
+    fn set_number(&mut self, n: u16, payload: &'a [u8]) {
+        if let Some(slot) = self.slots.get_mut(usize::from(n)) {
+            *slot = Some(payload);
+        }
+    }
+
+    /// Records the payload of attribute `attr`.
+    pub(crate) fn set(&mut self, attr: A, payload: &'a [u8]) {
+        self.set_number(attr.into(), payload);
+    }
+
+    /// Returns the payload of attribute `attr`, if the request carried it.
+    pub(crate) fn get(&self, attr: A) -> Option<&'a [u8]> {
+        self.slots.get(usize::from(attr.into())).copied().flatten()
+    }
+
+    /// Returns the first `N` bytes of attribute `attr`, if present.
+    ///
+    /// A payload longer than `N` is accepted, as `nla_get_*` accepts it under
+    /// liberal validation (old iproute2 sends `fou`'s AF as 16 bits); a
+    /// shorter one is `EINVAL`.
+    pub(crate) fn bytes<const N: usize>(&self, attr: A) -> Result<Option<[u8; N]>> {
+        match self.get(attr) {
+            None => Ok(None),
+            Some(p) => match p.get(..N) {
+                Some(b) => {
+                    let mut out = [0u8; N];
+                    out.copy_from_slice(b);
+                    Ok(Some(out))
+                }
+                None => Err(EINVAL),
+            },
+        }
+    }
+
+    /// Returns attribute `attr` as a `u8`.
+    pub(crate) fn u8(&self, attr: A) -> Result<Option<u8>> {
+        Ok(self.bytes::<1>(attr)?.map(|[b]| b))
+    }
+
+    /// Returns attribute `attr` as a big-endian `u16`, in host order.
+    pub(crate) fn be16(&self, attr: A) -> Result<Option<u16>> {
+        Ok(self.bytes::<2>(attr)?.map(u16::from_be_bytes))
+    }
+
+    /// Returns attribute `attr` as a native-endian `i32`.
+    pub(crate) fn s32(&self, attr: A) -> Result<Option<i32>> {
+        Ok(self.bytes::<4>(attr)?.map(i32::from_ne_bytes))
+    }
+}
+
 /// The attributes of generic netlink message `msg` (header included), as
 /// `nla_parse` finds them without a policy: the last of each type wins;
 /// nesting and byte-order flags are ignored; a truncated attribute ends
 /// the walk. Each payload is a slice of `msg`.
-fn attrs_from_message(msg: &[u8]) -> Attrs<'_> {
+fn attrs_from_message<A: Into<u16>>(msg: &[u8], maxattr: u16) -> Attrs<'_, A> {
     const HDRLEN: usize = 16 + 4; // NLMSG_HDRLEN + GENL_HDRLEN
     let mut attrs = Attrs::default();
     let mut rest = msg.get(HDRLEN..).unwrap_or(&[]);
@@ -329,8 +412,8 @@ fn attrs_from_message(msg: &[u8]) -> Attrs<'_> {
         };
         // CAST: the mask keeps the low 14 bits.
         let ty = u16::from_ne_bytes([t0, t1]) & (bindings::NLA_TYPE_MASK as u16);
-        if let Some(attr) = Attr::ALL.iter().find(|a| **a as u16 == ty) {
-            attrs.set(*attr, payload);
+        if (1..=maxattr).contains(&ty) {
+            attrs.set_number(ty, payload);
         }
         rest = rest.get((len + 3) & !3..).unwrap_or(&[]);
     }
@@ -342,17 +425,18 @@ fn attrs_from_message(msg: &[u8]) -> Attrs<'_> {
 ///
 /// # Safety
 ///
-/// `table` is NULL or a parsed attribute table of at least `Attr::MAX + 1`
-/// entries whose attributes live for `'a`.
-unsafe fn attrs_from_table<'a>(table: *mut *mut bindings::nlattr) -> Attrs<'a> {
+/// `table` is NULL or a parsed attribute table of `maxattr + 1` entries
+/// whose attributes live for `'a`.
+unsafe fn attrs_from_table<'a, A: Into<u16>>(table: *mut *mut bindings::nlattr, maxattr: u32) -> Attrs<'a, A> {
     let mut attrs = Attrs::default();
     if table.is_null() {
         return attrs;
     }
-    for attr in Attr::ALL {
-        // SAFETY: the table has `Attr::MAX + 1` entries (guaranteed by the
-        // caller), and `attr` is at most `Attr::MAX`.
-        let nla = unsafe { *table.add(usize::from(attr as u16)) };
+    // CAST: at most `ATTR_SLOTS`, checked at registration.
+    for n in 1..=maxattr.min(ATTR_SLOTS as u32 - 1) as u16 {
+        // SAFETY: the table has `maxattr + 1` entries (guaranteed by the
+        // caller), and `n` is at most `maxattr`.
+        let nla = unsafe { *table.add(usize::from(n)) };
         if nla.is_null() {
             continue;
         }
@@ -364,7 +448,7 @@ unsafe fn attrs_from_table<'a>(table: *mut *mut bindings::nlattr) -> Attrs<'a> {
                 usize::from(bindings::nla_len(nla)),
             )
         };
-        attrs.set(attr, payload);
+        attrs.set_number(n, payload);
     }
     attrs
 }
@@ -386,37 +470,36 @@ fn errno(r: Result) -> c_int {
     }
 }
 
-/// The C `doit` of every op of `F`.
+/// The C `doit` of command `C`.
 ///
 /// # Safety
 ///
-/// `info` is the request generic netlink passes to a `doit` of family
-/// `F`, valid for the call.
-unsafe extern "C" fn doit_trampoline<F: Family>(
+/// `info` is the request generic netlink passes to the `doit` of an op
+/// made by [`Op::new`] for `C`, valid for the call.
+unsafe extern "C" fn doit_trampoline<C: Command>(
     _skb: *mut bindings::sk_buff,
     info: *mut bindings::genl_info,
 ) -> c_int {
     // SAFETY: generic netlink passes a valid `info` for the duration of
     // the call.
     let req = unsafe { Request::from_raw(info) };
-    errno(F::doit(req.cmd(), &req))
+    errno(C::doit(&req))
 }
 
-/// The C `dumpit` of every op of `F`.
+/// The C `dumpit` of command `C`.
 ///
 /// # Safety
 ///
-/// `skb` and `cb` are the buffer and state netlink passes to a `dumpit`
-/// of family `F`, valid and ours for the call.
-unsafe extern "C" fn dumpit_trampoline<F: Family>(
+/// `skb` and `cb` are the buffer and state netlink passes to the `dumpit`
+/// of an op made by [`Op::new`] for `C`, valid and ours for the call.
+unsafe extern "C" fn dumpit_trampoline<C: Command>(
     skb: *mut bindings::sk_buff,
     cb: *mut bindings::netlink_callback,
 ) -> c_int {
     // SAFETY: netlink passes a valid message buffer and callback state for
     // the duration of the call; `cb` belongs to a generic netlink dump.
     let mut dump = unsafe { Dump::from_raw(skb, cb) };
-    let cmd = dump.cmd();
-    match F::dumpit(cmd, &mut dump) {
+    match C::dumpit(&mut dump) {
         // CAST: a netlink message is far below 2 GiB.
         Ok(()) => dump.len() as c_int,
         Err(e) => e.to_errno(),
@@ -447,18 +530,11 @@ impl<'a> Request<'a> {
         }
     }
 
-    /// The command number.
-    fn cmd(&self) -> u8 {
-        // SAFETY: `info` and its `genlhdr` are valid (type invariant).
-        unsafe { (*(*self.info).genlhdr).cmd }
-    }
-
     /// The attributes of the request, as the policy accepted them.
-    pub(crate) fn attrs(&self) -> Attrs<'a> {
+    pub(crate) fn attrs<A: Into<u16>>(&self) -> Attrs<'a, A> {
         // SAFETY: `info` is valid (type invariant); generic netlink parsed
-        // the request into a table of `maxattr + 1` entries, and the
-        // family's `maxattr` is `Attr::MAX` (checked at registration).
-        unsafe { attrs_from_table((*self.info).attrs) }
+        // the request into a table of the family's `maxattr + 1` entries.
+        unsafe { attrs_from_table((*self.info).attrs, (*(*self.info).family).maxattr) }
     }
 
     /// Sends a message of command `cmd`, filled by `fill`, to the listeners
@@ -572,42 +648,42 @@ impl Message<'_> {
     }
 
     /// Adds attribute `attr` with payload `data`; `EMSGSIZE` when full.
-    pub(crate) fn put(&mut self, attr: Attr, data: &[u8]) -> Result {
+    pub(crate) fn put(&mut self, attr: impl Into<u16>, data: &[u8]) -> Result {
         // CAST: payloads here are at most 16 bytes.
         let len = data.len() as c_int;
         // SAFETY: `skb` is writable (type invariant); `data` is valid for
         // `len` bytes and copied.
         let ret = unsafe {
-            bindings::nla_put(self.skb, c_int::from(attr as u16), len, data.as_ptr().cast::<c_void>())
+            bindings::nla_put(self.skb, c_int::from(attr.into()), len, data.as_ptr().cast::<c_void>())
         };
         to_result(ret)
     }
 
     /// Adds a u8 attribute.
-    pub(crate) fn put_u8(&mut self, attr: Attr, v: u8) -> Result {
+    pub(crate) fn put_u8(&mut self, attr: impl Into<u16>, v: u8) -> Result {
         self.put(attr, &[v])
     }
 
     /// Adds a big-endian 16-bit attribute from a host-order value.
-    pub(crate) fn put_be16(&mut self, attr: Attr, v: u16) -> Result {
+    pub(crate) fn put_be16(&mut self, attr: impl Into<u16>, v: u16) -> Result {
         self.put(attr, &v.to_be_bytes())
     }
 
     /// Adds a signed 32-bit attribute.
-    pub(crate) fn put_s32(&mut self, attr: Attr, v: i32) -> Result {
+    pub(crate) fn put_s32(&mut self, attr: impl Into<u16>, v: i32) -> Result {
         self.put(attr, &v.to_ne_bytes())
     }
 
     /// Adds a flag attribute.
-    pub(crate) fn put_flag(&mut self, attr: Attr) -> Result {
+    pub(crate) fn put_flag(&mut self, attr: impl Into<u16>) -> Result {
         self.put(attr, &[])
     }
 
     /// Adds attribute `attr` holding the attributes `fill` adds
     /// (`nla_nest_start`, `nla_nest_end`); nothing on error.
-    pub(crate) fn put_nest(&mut self, attr: Attr, fill: impl FnOnce(&mut Nest<'_, '_>) -> Result) -> Result {
+    pub(crate) fn put_nest(&mut self, attr: impl Into<u16>, fill: impl FnOnce(&mut Nest<'_, '_>) -> Result) -> Result {
         // SAFETY: `skb` is writable (type invariant).
-        let nest = unsafe { bindings::nla_nest_start(self.skb, c_int::from(attr as u16)) };
+        let nest = unsafe { bindings::nla_nest_start(self.skb, c_int::from(attr.into())) };
         if nest.is_null() {
             return Err(EMSGSIZE);
         }
@@ -683,12 +759,6 @@ impl<'a> Dump<'a> {
         unsafe { bindings::fou_rs_dump_info(self.cb) }
     }
 
-    /// The command being dumped.
-    fn cmd(&self) -> u8 {
-        // SAFETY: the dump's genl_info and its header are valid.
-        unsafe { (*(*self.info()).genlhdr).cmd }
-    }
-
     /// Bytes in the buffer so far.
     fn len(&self) -> u32 {
         // SAFETY: `skb` is valid (type invariant).
@@ -706,15 +776,21 @@ impl<'a> Dump<'a> {
     /// The attributes of the dump request, unvalidated (the ops do not
     /// validate dumps): the last of each type the family knows, with
     /// whatever payload it carries.
-    pub(crate) fn attrs(&self) -> Attrs<'a> {
-        // SAFETY: the dump's genl_info is valid for `'a`, and its `nlhdr`
-        // is the request, which netlink keeps for the whole dump and whose
-        // `nlmsg_len` bytes it checked to lie inside the received buffer.
-        let msg = unsafe {
-            let nlh = (*self.info()).nlhdr;
-            core::slice::from_raw_parts(nlh.cast::<u8>(), (*nlh).nlmsg_len as usize)
+    pub(crate) fn attrs<A: Into<u16>>(&self) -> Attrs<'a, A> {
+        // SAFETY: the dump's genl_info is valid for `'a`, its family
+        // registered, and its `nlhdr` the request, which netlink keeps for
+        // the whole dump and whose `nlmsg_len` bytes it checked to lie
+        // inside the received buffer.
+        let (msg, maxattr) = unsafe {
+            let info = self.info();
+            let nlh = (*info).nlhdr;
+            (
+                core::slice::from_raw_parts(nlh.cast::<u8>(), (*nlh).nlmsg_len as usize),
+                (*(*info).family).maxattr,
+            )
         };
-        attrs_from_message(msg)
+        // CAST: at most `ATTR_SLOTS`, checked at registration.
+        attrs_from_message(msg, maxattr as u16)
     }
 
     /// The cursor, zeroed at the start of a dump and kept between parts.
@@ -763,5 +839,47 @@ impl<'a> Dump<'a> {
                 Err(e)
             }
         }
+    }
+}
+
+#[kunit_tests(fou_rs_genl)]
+mod tests {
+    use super::*;
+
+    /// A request's bytes: netlink and genl headers (unchecked here), then
+    /// `attrs`.
+    fn message(attrs: &[u8]) -> KVec<u8> {
+        let mut m = KVec::new();
+        m.extend_from_slice(&[0u8; 20], GFP_KERNEL).unwrap();
+        m.extend_from_slice(attrs, GFP_KERNEL).unwrap();
+        m
+    }
+
+    #[test]
+    fn a_dump_request_is_read_as_nla_parse_reads_it() {
+        let m = message(&[
+            6, 0, 1, 0, 0x12, 0x34, 0, 0, // 1: 2 bytes, padded
+            5, 0, 3, 0, 7, 0, 0, 0, // 3: 1 byte
+            5, 0, 3, 0, 9, 0, 0, 0, // 3 again: the last wins
+            4, 0, 0x02, 0x80, // 2, nested flag set: empty
+            8, 0, 9, 0, 1, 2, 3, 4, // 9: above maxattr, ignored
+            8, 0, 4, 0, 1, 2, // 4: longer than what is left, ends the walk
+        ]);
+        let a: Attrs<'_, u16> = attrs_from_message(&m, 4);
+        assert_eq!(a.get(1), Some(&[0x12, 0x34][..]));
+        assert_eq!(a.u8(3), Ok(Some(9)));
+        assert_eq!(a.get(2), Some(&[][..]));
+        assert_eq!(a.get(9), None);
+        assert_eq!(a.get(4), None);
+        // Too short for its type, as `nla_get_*` would read it: EINVAL.
+        assert_eq!(a.s32(1), Err(EINVAL));
+        // Attribute numbers beyond the slots are absent, not a panic.
+        assert_eq!(a.get(u16::MAX), None);
+    }
+
+    #[test]
+    fn a_message_shorter_than_its_headers_has_no_attributes() {
+        let a: Attrs<'_, u16> = attrs_from_message(&[1, 2, 3], 4);
+        assert_eq!(a.get(1), None);
     }
 }
