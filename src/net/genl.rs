@@ -352,7 +352,9 @@ impl<'a, A: Into<u16>> Attrs<'a, A> {
         }
     }
 
-    /// Records the payload of attribute `attr`.
+    /// Records the payload of attribute `attr` (KUnit cases build requests
+    /// with it).
+    #[cfg(CONFIG_KUNIT = "y")]
     pub(crate) fn set(&mut self, attr: A, payload: &'a [u8]) {
         self.set_number(attr.into(), payload);
     }
