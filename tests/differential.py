@@ -327,7 +327,7 @@ def known_datagram(c, r):
     if pc == pr == 17 and a[:1] == b"\x45" and a[:2] + a[4:] == b[:2] + b[4:]:
         return ("a GUE packet both drop: C shortens its outer IPv4 total length first (before the remote "
                 "checksum, control and protocol 0 checks), which a raw socket sharing the buffer sees; "
-                "fou_rs changes only what it hands on")
+                "fou_rs checks the header before it changes the packet")
     return None
 
 
