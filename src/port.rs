@@ -314,10 +314,13 @@ mod tests {
         for p in 1..=10_000u16 {
             add(&mut t, key(p), 0)?;
         }
-        // Pages of 97 ports, resuming after the last one of each page.
+        // Pages of 97 ports, resuming after the last one of each page; a
+        // resume that repeated or skipped entries would take another number
+        // of pages (bounded: one that never ends must fail, not hang).
         let mut seen = 0u32;
+        let mut pages = 0u32;
         let mut last: Option<PortKey> = None;
-        loop {
+        while pages <= 10_000 / 97 + 1 {
             let mut page = 0;
             let mut next = last;
             t.for_each_after(last.as_ref(), |k, _| {
@@ -329,9 +332,11 @@ mod tests {
                 break;
             }
             seen += page;
+            pages += 1;
             last = next;
         }
         assert_eq!(seen, 10_000);
+        assert_eq!(pages, 10_000 / 97 + 1);
         Ok(())
     }
 }

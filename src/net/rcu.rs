@@ -166,4 +166,35 @@ mod tests {
         assert!(value.iter().all(|b| *b == 0x5a));
         Ok(())
     }
+
+    /// Set when a [`Witness`] is dropped.
+    static DROPPED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+    /// A value that says when it is dropped.
+    struct Witness;
+
+    impl Drop for Witness {
+        fn drop(&mut self) {
+            DROPPED.store(true, core::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// The same property, seen on any allocator (one that keeps a freed
+    /// object's bytes, as the debug kernel's red-zoned slabs do, would hide
+    /// an early free from the case above): a retired value is dropped only
+    /// after the readers of its time are done.
+    #[test]
+    fn a_dropped_value_is_not_dropped_before_its_grace_period() -> Result {
+        DROPPED.store(false, core::sync::atomic::Ordering::SeqCst);
+        let owned = RcuOwned::new(Witness)?;
+        let guard = kernel::sync::rcu::read_lock();
+        drop(owned);
+        let early = DROPPED.load(core::sync::atomic::Ordering::SeqCst);
+        drop(guard);
+        // Waits for the callback, as module exit does.
+        drop(RcuBarrier);
+        assert!(!early);
+        assert!(DROPPED.load(core::sync::atomic::Ordering::SeqCst));
+        Ok(())
+    }
 }
