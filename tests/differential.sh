@@ -64,10 +64,15 @@ unload_fou_rs
 
 for kind in netlink datagrams4 datagrams6; do
 	r=$(python3 differential.py compare ${kind%[46]} "$out/C-$kind" "$out/fou_rs-$kind" 2>&1)
-	echo "$r" | sed 's/^/# /'
 	case "$r" in
-	*" ok") ok "$kind: every outcome alike but the known differences" ;;
-	*) not_ok "$kind: every outcome alike but the known differences" ;;
+	*" ok")
+		echo "$r" | sed 's/^/# /'
+		ok "$kind: every outcome alike but the known differences" ;;
+	*)
+		# The verdict's line and the other differences first: they are
+		# the failure's details in the summary.
+		mapfile -t lines < <(echo "$r" | tail -1; echo "$r" | sed '$d' | grep -v '^# known'; echo "$r" | grep '^# known')
+		not_ok "$kind: every outcome alike but the known differences" "${lines[@]#\# }" ;;
 	esac
 done
 rm -rf "$out"
