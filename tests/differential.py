@@ -18,9 +18,10 @@ compared (tests/differential.sh runs it).
         (structured ones and random ones), and writes each one's outcome:
         the errno, the reply's messages and the ports listed after it; the
         ports are then put back as they were
-  differential.py compare datagrams|netlink C_OUT RS_OUT
+  differential.py compare datagrams|netlink C_OUT RS_OUT [C_OUT2 RS_OUT2]
         compares two records input by input: prints the differences the
-        README lists with their reason, and fails on any other
+        README lists with their reason, and fails on any other; with the
+        records of a second run, only on one that both runs have
 
 Both runs of one kind draw the same inputs (FOU_DIFF_SEED, default 11).
 """
@@ -233,10 +234,13 @@ def parse_msgs(msgs):
 
 def key_attrs(a):
     """A DEL for a listed port: its key attributes, the unspecified ones
-    left out (what both modules accept)."""
+    left out (what both modules accept), but a local address, even zero,
+    kept beside a device (IFINDEX needs one)."""
+    a = {int(k): bytes.fromhex(v) for k, v in a.items()}
     keep = (PORT, AF, LOCAL_V4, LOCAL_V6, PEER_V4, PEER_V6, PEER_PORT, IFINDEX)
-    return b"".join(attr(t, bytes.fromhex(v)) for t, v in ((int(k), v) for k, v in a.items())
-                    if t in keep and (t in (PORT, AF) or any(bytes.fromhex(v))))
+    device = any(a.get(IFINDEX, b""))
+    return b"".join(attr(t, v) for t, v in a.items()
+                    if t in keep and (t in (PORT, AF) or any(v) or (device and t in (LOCAL_V4, LOCAL_V6))))
 
 
 def listing(g):
@@ -318,51 +322,118 @@ def known_netlink(c, r):
     return None
 
 
+def remcsum_field(udp):
+    """Where a GUE datagram (from its UDP header on) asks the remote checksum
+    to be written, as offsets into `udp`: the two bytes at the option's
+    offset past the GUE header; none without the option."""
+    if len(udp) < 12 or udp[8] >> 6 or not udp[10:12] == b"\0\x01":
+        return ()
+    hlen = 4 + (udp[8] & 0x1f) * 4
+    if hlen < 12 or len(udp) < 8 + 12 or not udp[12] & 0x80:
+        return ()
+    at = 8 + hlen + struct.unpack_from("!H", udp, 18)[0]
+    return (at, at + 1)
+
+
 def known_datagram(c, r):
-    """Why datagram outcome `c` (C) and `r` (fou_rs) may differ, or None."""
+    """Why datagram outcome `c` (C) and `r` (fou_rs) may differ, or None.
+
+    Only for a datagram both drop (the same counters, and only the outer
+    copy seen, by the raw UDP socket): C changes a GUE packet in place
+    before checks that drop it, and a raw socket shares its buffer. fou_rs
+    checks the header before it changes the packet."""
     if c["counters"] != r["counters"] or len(c["delivered"]) != 1 or len(r["delivered"]) != 1:
         return None
     (pc, xc), (pr, xr) = c["delivered"][0], r["delivered"][0]
     a, b = bytes.fromhex(xc), bytes.fromhex(xr)
-    if pc == pr == 17 and a[:1] == b"\x45" and a[:2] + a[4:] == b[:2] + b[4:]:
-        return ("a GUE packet both drop: C shortens its outer IPv4 total length first (before the remote "
-                "checksum, control and protocol 0 checks), which a raw socket sharing the buffer sees; "
-                "fou_rs checks the header before it changes the packet")
-    return None
+    if pc != 17 or pr != 17 or len(a) != len(b):
+        return None
+    # An IPv4 raw socket sees the IP header; an IPv6 one from UDP on.
+    ip = 20 if a[:1] == b"\x45" else 0
+    diff = {i for i in range(len(a)) if a[i] != b[i]}
+    why = []
+    if ip and diff & {2, 3}:
+        diff -= {2, 3}
+        why.append("the outer IPv4 total length shortened")
+    if diff and diff <= {ip + i for i in remcsum_field(b[ip:])}:
+        diff = set()
+        why.append("the remote checksum written")
+    if diff or not why:
+        return None
+    return (f"a GUE packet both drop, which C changes in place before the check that drops it "
+            f"({' and '.join(why)}), seen by a raw socket sharing its buffer; fou_rs checks the header "
+            "before it changes the packet")
 
 
-def compare(kind, c_out, rs_out):
-    c = [json.loads(line) for line in open(c_out)]
-    r = [json.loads(line) for line in open(rs_out)]
+def differences(kind, c, r):
+    """The inputs whose outcomes differ: (known reasons counted, the others
+    as (C, fou_rs) pairs); None, after saying why, when the records do not
+    belong together."""
     if len(c) != len(r) or not c:
         print(f"FAILED: {len(c)} outcomes recorded with the C module, {len(r)} with fou_rs")
-        return 1
+        return None
     known, unknown = Counter(), []
-    fields = ("delivered", "counters") if kind == "datagrams" else ("err", "reply", "listed", "list_err")
     for x, y in zip(c, r):
         if (x.get("datagram"), x.get("attrs")) != (y.get("datagram"), y.get("attrs")):
             print(f"FAILED: input {x['i']} differs between the runs (not the same generator)")
-            return 1
-        if all(x[f] == y[f] for f in fields):
+            return None
+        if all(x[f] == y[f] for f in FIELDS[kind]):
             continue
         why = known_netlink(x, y) if kind == "netlink" else known_datagram(x, y)
         if why:
             known[why] += 1
         else:
             unknown.append((x, y))
+    return known, unknown
+
+
+FIELDS = {"datagrams": ("delivered", "counters"), "netlink": ("err", "reply", "listed", "list_err")}
+
+
+def show(pairs, kind, n=10):
+    """Prints the first `n` differing inputs, field by field."""
+    for x, y in pairs[:n]:
+        print(f"# input {x['i']}: {x.get('datagram') or x.get('attrs')} (cmd {x.get('cmd')}, port {x.get('port')})")
+        for f in FIELDS[kind]:
+            if x[f] != y[f]:
+                print(f"#   {f}: C {x[f]}")
+                print(f"#   {f}: fou_rs {y[f]}")
+
+
+def compare(kind, c_out, rs_out, again=()):
+    """Compares the records of C (`c_out`) and fou_rs (`rs_out`). With
+    `again`, the records of a second run of both: a difference counts only
+    when the second run has it too; one that did not repeat (an outcome
+    that depended on the moment, not on the module) is shown as unstable."""
+    def load(f):
+        return [json.loads(line) for line in open(f)]
+
+    c = load(c_out)
+    d = differences(kind, c, load(rs_out))
+    if d is None:
+        return 1
+    known, unknown = d
+    unstable = []
+    if again:
+        d2 = differences(kind, load(again[0]), load(again[1]))
+        if d2 is None:
+            return 1
+        repeated = {x["i"] for x, _ in d2[1]}
+        unstable = [(x, y) for x, y in unknown if x["i"] not in repeated]
+        unknown = [(x, y) for x, y in unknown if x["i"] in repeated]
     for why, n in known.most_common():
         print(f"# known difference, {n} inputs: {why}")
+    fields = FIELDS[kind]
     groups = Counter((x.get("cmd"), x.get("port"), str(x.get("err")), str(y.get("err")),
                       tuple(f for f in fields if x[f] != y[f])) for x, y in unknown)
     for (cmd, port, ec, er, what), n in groups.most_common():
         print(f"# other difference, {n} inputs: command {cmd} port {port}, errno C {ec} fou_rs {er}, "
               f"differing {', '.join(what)}")
-    for x, y in unknown[:10]:
-        print(f"# input {x['i']}: {x.get('datagram') or x.get('attrs')} (cmd {x.get('cmd')}, port {x.get('port')})")
-        for f in fields:
-            if x[f] != y[f]:
-                print(f"#   {f}: C {x[f]}")
-                print(f"#   {f}: fou_rs {y[f]}")
+    show(unknown, kind)
+    if unstable:
+        print(f"# unstable difference, {len(unstable)} inputs: differed in the first run, alike "
+              "(or known) in the second:")
+        show(unstable, kind, 5)
     # Both kinds of outcome occur, or the comparison says little.
     if kind == "datagrams":
         # Each datagram's outer copy reaches the raw UDP socket; a datagram
@@ -376,8 +447,10 @@ def compare(kind, c_out, rs_out):
         print(f"FAILED: {spread}: the inputs do not reach both outcomes")
         return 1
     n = len(c)
-    line = f"{kind}: {n} inputs ({spread}), {n - sum(known.values()) - len(unknown)} alike, " \
+    line = f"{kind}: {n} inputs ({spread}), {n - sum(known.values()) - len(unknown) - len(unstable)} alike, " \
            f"{sum(known.values())} known differences, {len(unknown)} other differences"
+    if again:
+        line += f" (in both runs), {len(unstable)} unstable"
     print(line + (" ok" if not unknown else " FAILED"))
     return 1 if unknown else 0
 
@@ -389,7 +462,7 @@ def main():
     if cmd == "netlink":
         return netlink(int(sys.argv[2]), sys.argv[3])
     if cmd == "compare":
-        return compare(sys.argv[2], sys.argv[3], sys.argv[4])
+        return compare(sys.argv[2], sys.argv[3], sys.argv[4], tuple(sys.argv[5:7]))
     sys.exit(f"differential.py: unknown command {cmd}")
 
 
