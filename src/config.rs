@@ -22,6 +22,7 @@ use crate::net::{
     },
     udp_tunnel::SocketAddrs,
 };
+use core::ops::Deref;
 use kernel::prelude::*;
 
 /// An attribute of the `fou` family (include/uapi/linux/fou.h).
@@ -66,7 +67,8 @@ impl From<Attr> for u16 {
 /// The payloads of the attributes present in one `fou` request.
 pub(crate) type Attrs<'a> = crate::net::genl::Attrs<'a, Attr>;
 
-/// What identifies a port: everything `fou_cfg_cmp` compares.
+/// What identifies a port: its socket's addresses, everything `fou_cfg_cmp`
+/// compares. Ports sort by family, then port.
 ///
 /// # Invariants
 ///
@@ -76,29 +78,28 @@ pub(crate) type Attrs<'a> = crate::net::genl::Attrs<'a, Attr>;
 /// exist, and finds no port, as in C): a port's key never has one
 /// ([`parse_add`] refuses it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct PortKey {
-    /// Address family of the socket.
-    pub(crate) family: Family,
-    /// Local UDP port, host order.
-    pub(crate) port: u16,
-    /// Local address the socket is bound to, if any.
-    pub(crate) local: Option<Addr>,
-    /// Peer the socket is connected to, if any.
-    pub(crate) peer: Option<Peer>,
-    /// Interface the socket is bound to, 0 for none.
-    pub(crate) ifindex: i32,
+pub(crate) struct PortKey(SocketAddrs);
+
+impl Deref for PortKey {
+    type Target = SocketAddrs;
+
+    fn deref(&self) -> &SocketAddrs {
+        &self.0
+    }
 }
 
+#[cfg(CONFIG_KUNIT = "y")]
 impl PortKey {
-    /// The socket this key describes.
-    pub(crate) fn addrs(&self) -> SocketAddrs {
-        SocketAddrs {
-            family: self.family,
-            port: self.port,
-            local: self.local,
-            peer: self.peer,
-            ifindex: self.ifindex,
-        }
+    /// For tests: the key of an IPv4 port, bound to `local` if given.
+    pub(crate) fn inet(port: u16, local: Option<[u8; 4]>) -> PortKey {
+        // INVARIANT: an IPv4 address, no device.
+        PortKey(SocketAddrs {
+            family: Family::Inet,
+            port,
+            local: local.map(Addr::V4),
+            peer: None,
+            ifindex: 0,
+        })
     }
 }
 
@@ -160,13 +161,13 @@ impl PortKey {
             return None;
         }
         // INVARIANT: addresses match `family`; `ifindex` checked above.
-        Some(PortKey {
+        Some(PortKey(SocketAddrs {
             family,
             port: u16::from_be_bytes([b[1], b[2]]),
             local,
             peer,
             ifindex,
-        })
+        }))
     }
 }
 
@@ -238,26 +239,31 @@ pub(crate) fn parse_key(attrs: &Attrs<'_>) -> Result<PortKey> {
     let peer = peer.filter(|p| p.port != 0 || !p.addr.is_unspecified());
     // INVARIANT: the addresses were read for `family`; `ifindex` is 0 unless
     // `local` is present.
-    Ok(PortKey {
+    Ok(PortKey(SocketAddrs {
         family,
         port,
         local,
         peer,
         ifindex,
-    })
+    }))
 }
 
 /// Parses an ADD request into the port to create.
 ///
 /// On top of [`parse_key`]: a negative IFINDEX is `EINVAL` (C's bind
-/// fails on it); TYPE is required and must be direct (1) or GUE (2), else
-/// `EINVAL`; a direct port needs IPPROTO (`EINVAL` when missing,
-/// `ERANGE` for 0, as the policy answers it).
+/// fails on it); a peer on PEER_PORT 0 is no peer (C connects the socket
+/// only to a peer port, and its GET and dumps then show no peer); TYPE is
+/// required and must be direct (1) or GUE (2), else `EINVAL`; a direct
+/// port needs IPPROTO (`EINVAL` when missing, `ERANGE` for 0, as the
+/// policy answers it).
 pub(crate) fn parse_add(attrs: &Attrs<'_>) -> Result<PortConfig> {
-    let key = parse_key(attrs)?;
-    if key.ifindex < 0 {
+    let PortKey(mut addrs) = parse_key(attrs)?;
+    if addrs.ifindex < 0 {
         return Err(EINVAL);
     }
+    addrs.peer = addrs.peer.filter(|p| p.port != 0);
+    // INVARIANT: `parse_key`'s, with a non-negative `ifindex`.
+    let key = PortKey(addrs);
     let encap = match attrs.u8(Attr::Type)? {
         Some(1) => match attrs.u8(Attr::Ipproto)? {
             None => return Err(EINVAL),
@@ -287,6 +293,7 @@ mod tests {
     const V4_B: [u8; 4] = [192, 0, 2, 2];
     const V6_A: [u8; 16] = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
     const PEER_PORT: [u8; 2] = 4242u16.to_be_bytes();
+    const ZERO_PORT: [u8; 2] = [0; 2];
     const IFINDEX_2: [u8; 4] = 2i32.to_ne_bytes();
 
     /// A GRE port on 55555, the seed's `ip fou add port 55555 ipproto 47`.
@@ -362,6 +369,18 @@ mod tests {
                 port: 4242
             })
         );
+        Ok(())
+    }
+
+    #[test]
+    fn a_peer_on_port_0_is_no_peer_for_add_only() -> Result {
+        let mut a = gre_port();
+        a.set(Attr::PeerV4, &V4_B);
+        a.set(Attr::PeerPort, &ZERO_PORT);
+        assert!(parse_add(&a)?.key.peer.is_none());
+        // Looked up, it names a peer no port has (C compares it with the
+        // unconnected socket's zero peer): it finds nothing.
+        assert!(parse_key(&a)?.peer.is_some());
         Ok(())
     }
 

@@ -167,7 +167,7 @@ impl FouNet {
         if ports.contains(&cfg.key) {
             return Err(eaddrinuse());
         }
-        let socket = TunnelSocket::open(net, &cfg.key.addrs(), PortState { cfg, stats })?;
+        let socket = TunnelSocket::open(net, &cfg.key, PortState { cfg, stats })?;
         ports.insert(node, cfg.key, socket)
     }
 
@@ -221,19 +221,9 @@ impl FouNet {
 #[kunit_tests(fou_rs_port_table)]
 mod tests {
     use super::*;
-    use crate::config::{
-        Addr, //
-        Family,
-    };
 
     fn key(port: u16) -> PortKey {
-        PortKey {
-            family: Family::Inet,
-            port,
-            local: None,
-            peer: None,
-            ifindex: 0,
-        }
+        PortKey::inet(port, None)
     }
 
     fn add(t: &mut PortTable<u32>, k: PortKey, v: u32) -> Result {
@@ -275,8 +265,7 @@ mod tests {
     fn same_port_other_local_address_is_another_key() -> Result {
         let mut t = PortTable::new();
         add(&mut t, key(7777), 1)?;
-        let mut k = key(7777);
-        k.local = Some(Addr::V4([10, 0, 0, 1]));
+        let k = PortKey::inet(7777, Some([10, 0, 0, 1]));
         add(&mut t, k, 2)?;
         assert_eq!(count(&mut t), 2);
         assert_eq!(t.remove(&k), Some(2));

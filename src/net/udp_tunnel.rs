@@ -104,8 +104,8 @@ impl From<&Addr> for CAddr {
 }
 
 /// Where a tunnel socket is bound and what it is connected to (`struct
-/// udp_port_cfg`).
-#[derive(Clone, Copy, Debug)]
+/// udp_port_cfg`). Ordered by family, then port, then the rest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct SocketAddrs {
     /// Address family; an IPv6 socket is v6only.
     pub(crate) family: Family,
