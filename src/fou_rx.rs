@@ -35,7 +35,7 @@ use crate::net::gro::{
 };
 use crate::net::skb::{
     self as skb, //
-    PullCsum,
+    PullError,
     RemCsum,
     SkBuff,
 };
@@ -63,7 +63,7 @@ impl PortConfig {
             // Version 1: a bare IPv4 or IPv6 packet after the UDP header.
             Gue::V1 { ip_version } => {
                 // CAST: `UDP_HLEN` is 8.
-                skb.pull_encap(self.key.family, UDP_HLEN as u16, PullCsum::AfterPull)?;
+                fou_recv_pull(skb, self.key.family, UDP_HLEN as u16)?;
                 return Ok(v1_proto(ip_version));
             }
             Gue::V0 {
@@ -104,9 +104,45 @@ impl PortConfig {
         });
         // CAST: at most 8 + 4 + 124 bytes.
         let hlen = (UDP_HLEN + GUE_HLEN + optlen) as u16;
-        skb.pull_encap(self.key.family, hlen, PullCsum::BeforePull(remcsum))?;
+        gue_pull(skb, self.key.family, hlen, remcsum)?;
         Ok(proto_ctype)
     }
+}
+
+/// Removes the `len` bytes of encapsulation in front of the inner packet,
+/// which the IP layer then receives under the outer IP header
+/// (`fou_recv_pull`, for FOU direct and GUE version 1): the outer IP
+/// length loses them, and the checksum state is brought past them after
+/// the pull (a CHECKSUM_PARTIAL packet whose checksum starts in them, a
+/// locally sent outer UDP checksum left to offload, becomes CHECKSUM_NONE,
+/// and its inner checksums are verified).
+#[inline(always)]
+fn fou_recv_pull(skb: &mut SkBuff<'_>, outer: Family, len: u16) -> Result<(), PullError> {
+    skb.pull(len)?;
+    skb.shorten_network_len(outer, len)?;
+    skb.postpull_rcsum(-i32::from(len), len)?;
+    skb.reset_transport_header();
+    skb.pull_offloads()
+}
+
+/// The same for a GUE header of `hlen` bytes (the end of `gue_udp_recv`):
+/// the checksum state is brought past it before the pull, then the remote
+/// checksum offload option, if any, is applied (`gue_remcsum`). Nothing
+/// changes when the header is not linear or the outer length is shorter
+/// than it (C shortens the outer length before it checks anything).
+#[inline(always)]
+fn gue_pull(skb: &mut SkBuff<'_>, outer: Family, hlen: u16, remcsum: Option<RemCsum>) -> Result<(), PullError> {
+    if !skb.is_linear(hlen) {
+        return Err(PullError::Short);
+    }
+    skb.shorten_network_len(outer, hlen)?;
+    skb.postpull_rcsum(0, hlen)?;
+    if let Some(r) = remcsum {
+        skb.remcsum_process(hlen, r)?;
+    }
+    skb.pull(hlen)?;
+    skb.reset_transport_header();
+    skb.pull_offloads()
 }
 
 /// The length of the options fou-rs and C send with remote checksum
@@ -190,7 +226,7 @@ impl PortConfig {
             // validates it like any packet of that protocol.
             Encap::Direct { ipproto } => {
                 // CAST: `UDP_HLEN` is 8.
-                skb.pull_encap(self.key.family, UDP_HLEN as u16, PullCsum::AfterPull)?;
+                fou_recv_pull(skb, self.key.family, UDP_HLEN as u16)?;
                 Ok(ipproto)
             }
             Encap::Gue => self.receive_gue(skb),

@@ -95,22 +95,7 @@ pub(crate) struct RemCsum {
     pub(crate) nopartial: bool,
 }
 
-/// When [`SkBuff::pull_encap`] brings the checksum state past the pulled
-/// bytes: C's two receive paths do it in different orders, which differ
-/// for a CHECKSUM_PARTIAL packet whose checksum starts in the pulled bytes
-/// (a locally sent outer UDP checksum left to offload).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum PullCsum {
-    /// After the pull (`fou_recv_pull`, for FOU direct and GUE version 1):
-    /// such a packet becomes CHECKSUM_NONE, and its inner checksums are
-    /// verified.
-    AfterPull,
-    /// Before the pull (`gue_udp_recv`), then the remote checksum offload
-    /// option, if any, applied (`gue_remcsum`).
-    BeforePull(Option<RemCsum>),
-}
-
-/// Why [`SkBuff::pull_encap`] failed.
+/// Why a pull of encapsulation headers failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum PullError {
     /// The packet, or its outer IP length, is shorter than the header.
@@ -253,7 +238,7 @@ impl<'a> SkBuff<'a> {
 
     /// Makes `data` the transport header (`skb_reset_transport_header`).
     #[inline]
-    fn reset_transport_header(&mut self) {
+    pub(crate) fn reset_transport_header(&mut self) {
         let skb = self.ptr.as_ptr();
         // SAFETY: `skb` is valid and ours (type invariant); `data` lies in
         // the buffer that starts at `head`.
@@ -277,85 +262,111 @@ impl<'a> SkBuff<'a> {
         }
     }
 
-    /// Removes `hlen` bytes of encapsulation in front of the inner packet
-    /// (`fou_recv_pull`, and the end of `gue_udp_recv`): shortens the outer
-    /// IP header's length field, brings the checksum state past the bytes
-    /// (`skb_postpull_rcsum`, at the point `csum` says) and applies a
-    /// remote checksum offload option (`gue_remcsum`), pulls the bytes,
-    /// makes the inner packet the transport header and clears the
-    /// encapsulation offload state.
-    ///
-    /// Fails, leaving the packet for the caller to drop, when the linear
-    /// area or the outer length is shorter than `hlen` ([`PullError::Short`]),
-    /// the remote checksum option points past the packet
-    /// ([`PullError::RemCsum`]), or unsharing it for the offload state
-    /// failed ([`PullError::NoMem`]).
+    /// Whether the linear area holds `n` bytes from `data` on.
+    #[inline]
+    pub(crate) fn is_linear(&self, n: u16) -> bool {
+        self.headlen() >= u32::from(n)
+    }
+
+    /// Removes `n` bytes from the front of the packet (`__skb_pull`), which
+    /// must be linear ([`PullError::Short`] if not, nothing changed).
     #[inline(always)]
-    pub(crate) fn pull_encap(
-        &mut self,
-        outer: Family,
-        hlen: u16,
-        csum: PullCsum,
-    ) -> Result<(), PullError> {
-        if self.headlen() < u32::from(hlen) {
+    pub(crate) fn pull(&mut self, n: u16) -> Result<(), PullError> {
+        if !self.is_linear(n) {
             return Err(PullError::Short);
         }
         let skb = self.ptr.as_ptr();
+        // SAFETY: `skb` is valid and ours (type invariant); `n` bytes from
+        // `data` are linear (checked above), so `len` stays at least
+        // `data_len` and `data` within the linear area.
+        unsafe {
+            (*skb).len -= u32::from(n);
+            (*skb).data = (*skb).data.add(usize::from(n));
+        }
+        Ok(())
+    }
+
+    /// Shortens the length field of the packet's network header (IPv4's
+    /// total length, IPv6's payload length) by `n`, for a receive path that
+    /// hands the packet on under its outer IP header without `n` bytes of
+    /// encapsulation. [`PullError::Short`], nothing changed, when the field
+    /// is less than `n` or the packet has no such header in its linear
+    /// area.
+    #[inline(always)]
+    pub(crate) fn shorten_network_len(&mut self, family: Family, n: u16) -> Result<(), PullError> {
+        let skb = self.ptr.as_ptr();
         let h = self.headers();
-        // SAFETY: `skb` is valid and ours (type invariant); it was received
-        // over `outer`, so its network header (`head` plus
-        // `network_header`, `ip_hdr`) is an IPv4 or IPv6 header of that
-        // family, in the linear area (the IP layer pulled it); `hlen` bytes
-        // from `data` are linear (checked above).
+        // The field's offset in the header, and the bytes up to its end.
+        let (at, end) = match family {
+            Family::Inet => (core::mem::offset_of!(bindings::iphdr, tot_len), 4),
+            Family::Inet6 => (core::mem::offset_of!(bindings::ipv6hdr, payload_len), 6),
+        };
+        // SAFETY: `skb` is valid and ours (type invariant). The field lies
+        // between `head` and `tail`, the buffer's written bytes (checked:
+        // `tail` is an offset from `head` on 64-bit); the header offset of
+        // a packet without one (`~0`) fails the check.
         unsafe {
-            let nh = (*skb).head.add(usize::from((*h).network_header));
-            match outer {
-                Family::Inet => {
-                    let iph = nh.cast::<bindings::iphdr>();
-                    let len = u16::from_be((*iph).tot_len);
-                    (*iph).tot_len = len.checked_sub(hlen).ok_or(PullError::Short)?.to_be();
-                }
-                Family::Inet6 => {
-                    let ip6h = nh.cast::<bindings::ipv6hdr>();
-                    let len = u16::from_be((*ip6h).payload_len);
-                    (*ip6h).payload_len = len.checked_sub(hlen).ok_or(PullError::Short)?.to_be();
-                }
+            let nh = usize::from((*h).network_header);
+            if nh + end > (*skb).tail as usize {
+                return Err(PullError::Short);
             }
-            // `skb_postpull_rcsum`, done here but for its sum (no call in
-            // the common case): a CHECKSUM_COMPLETE sum loses the pulled
-            // bytes; a CHECKSUM_PARTIAL packet whose checksum starts before
-            // `data` (`skb_checksum_start_offset` < 0), `data` being where
-            // it is at C's point of the call, becomes CHECKSUM_NONE.
-            let summed = u32::from(self.ip_summed());
-            if summed == bindings::CHECKSUM_COMPLETE {
-                bindings::skb_postpull_rcsum(skb, (*skb).data.cast(), u32::from(hlen));
-            } else if summed == bindings::CHECKSUM_PARTIAL {
-                let start = usize::from((*h).__bindgen_anon_1.__bindgen_anon_1.csum_start);
-                // `skb_headroom`: `data` lies at or after `head`.
-                let mut data = (*skb).data as usize - (*skb).head as usize;
-                if csum == PullCsum::AfterPull {
-                    data += usize::from(hlen);
-                }
-                if start < data {
-                    // CAST: CHECKSUM_NONE is 0.
-                    self.set_ip_summed(bindings::CHECKSUM_NONE as u8);
-                }
+            let field = (*skb).head.add(nh + at).cast::<[u8; 2]>();
+            let len = u16::from_be_bytes(*field);
+            *field = len.checked_sub(n).ok_or(PullError::Short)?.to_be_bytes();
+        }
+        Ok(())
+    }
+
+    /// Brings the checksum state past `n` bytes that start `from` bytes from
+    /// `data` (negative: before it) and are, or are about to be, pulled
+    /// (`skb_postpull_rcsum`): a CHECKSUM_COMPLETE sum loses them; a
+    /// CHECKSUM_PARTIAL packet whose checksum starts before `data` becomes
+    /// CHECKSUM_NONE. Done here but for the sum (no call in the common
+    /// case). [`PullError::Short`], nothing changed, when the bytes are
+    /// not in the linear area or the headroom before it.
+    #[inline(always)]
+    pub(crate) fn postpull_rcsum(&mut self, from: i32, n: u16) -> Result<(), PullError> {
+        let skb = self.ptr.as_ptr();
+        let h = self.headers();
+        let summed = u32::from(self.ip_summed());
+        if summed == bindings::CHECKSUM_COMPLETE {
+            // SAFETY: `skb` is valid and ours (type invariant); `data` lies
+            // at or after `head`, less than 64 KiB after it.
+            let headroom = unsafe { (*skb).data.offset_from((*skb).head) } as i64;
+            let (from, end) = (i64::from(from), i64::from(from) + i64::from(n));
+            if from < -headroom || end > i64::from(self.headlen()) {
+                return Err(PullError::Short);
+            }
+            // SAFETY: the `n` bytes at `data + from` lie between `head` and
+            // the end of the linear area (checked above); the call reads
+            // them.
+            unsafe { bindings::skb_postpull_rcsum(skb, (*skb).data.offset(from as isize).cast(), u32::from(n)) };
+        } else if summed == bindings::CHECKSUM_PARTIAL {
+            // SAFETY: `skb` is valid (type invariant); `csum_start` shares a
+            // union member with `csum`, plain integers whatever the state.
+            let (start, data) = unsafe {
+                (
+                    usize::from((*h).__bindgen_anon_1.__bindgen_anon_1.csum_start),
+                    // `skb_headroom`: `data` lies at or after `head`.
+                    (*skb).data as usize - (*skb).head as usize,
+                )
+            };
+            if start < data {
+                // CAST: CHECKSUM_NONE is 0.
+                self.set_ip_summed(bindings::CHECKSUM_NONE as u8);
             }
         }
-        if let PullCsum::BeforePull(Some(r)) = csum {
-            self.remcsum_process(hlen, r).map_err(|_| PullError::RemCsum)?;
-        }
-        // SAFETY: `hlen` bytes are still linear: the pull for the remote
-        // checksum, if any, only made more bytes linear. So `__skb_pull`'s
-        // work is this: `len` stays at least `data_len`.
-        unsafe {
-            (*skb).len -= u32::from(hlen);
-            (*skb).data = (*skb).data.add(usize::from(hlen));
-        }
-        self.reset_transport_header();
+        Ok(())
+    }
+
+    /// After a pull that ends the encapsulation: clears the encapsulation
+    /// offload state (`iptunnel_pull_offloads`). [`PullError::NoMem`] when
+    /// unsharing the packet for it failed.
+    #[inline(always)]
+    pub(crate) fn pull_offloads(&mut self) -> Result<(), PullError> {
         if self.is_gso() {
-            // SAFETY: `skb` is valid and ours.
-            to_result(unsafe { bindings::iptunnel_pull_offloads(skb) }).map_err(|_| PullError::NoMem)
+            // SAFETY: `ptr` is valid and ours (type invariant).
+            to_result(unsafe { bindings::iptunnel_pull_offloads(self.ptr.as_ptr()) }).map_err(|_| PullError::NoMem)
         } else {
             // What `iptunnel_pull_offloads` does for a packet that is not
             // GSO.
@@ -365,10 +376,11 @@ impl<'a> SkBuff<'a> {
     }
 
     /// Completes or records the remote checksum of the inner packet that
-    /// starts `hlen` bytes from `data` (`gue_remcsum`), unless GRO already
-    /// did.
+    /// starts `hlen` bytes from `data` (`skb_remcsum_process`), unless GRO
+    /// already did. [`PullError::RemCsum`], nothing changed, when the
+    /// option's bytes are not in the packet.
     #[inline(always)]
-    fn remcsum_process(&mut self, hlen: u16, r: RemCsum) -> Result {
+    pub(crate) fn remcsum_process(&mut self, hlen: u16, r: RemCsum) -> Result<(), PullError> {
         let skb = self.ptr.as_ptr();
         // The checksum field, and the data before `start`, must be in the
         // packet (and linear).
@@ -384,7 +396,7 @@ impl<'a> SkBuff<'a> {
                 return Ok(());
             }
             if self.headlen() < need && !bindings::pskb_may_pull(skb, need) {
-                return Err(EINVAL);
+                return Err(PullError::RemCsum);
             }
             if r.nopartial {
                 let inner = (*skb).data.add(usize::from(hlen));
@@ -686,16 +698,19 @@ mod tests {
             Received(NonNull::new(skb).unwrap())
         }
 
-        /// Pulls `hlen` bytes with `csum`; then the checksum state, where
-        /// the checksum starts (from `head`) and its field is (from there),
-        /// the IPv4 total length and the packet length after it.
-        fn pull(&mut self, hlen: u16, csum: PullCsum) -> Result<(u32, u16, u16, u16, u32), PullError> {
+        /// Runs `f` on the packet; then the checksum state, where the
+        /// checksum starts (from `head`) and its field is (from there), the
+        /// IPv4 total length and the packet length after it.
+        fn pull(
+            &mut self,
+            f: impl FnOnce(&mut SkBuff<'_>) -> Result<(), PullError>,
+        ) -> Result<(u32, u16, u16, u16, u32), PullError> {
             let skb = self.0.as_ptr();
-            // SAFETY: `skb` is ours (see `new`) and lent for the pull only;
-            // the IPv4 header is at `head + 32`.
+            // SAFETY: `skb` is ours (see `new`) and lent to `f` only; the
+            // IPv4 header is at `head + 32`.
             unsafe {
                 let mut s = SkBuff::from_raw(skb).unwrap();
-                s.pull_encap(Family::Inet, hlen, csum)?;
+                f(&mut s)?;
                 let c = &(*s.headers()).__bindgen_anon_1.__bindgen_anon_1;
                 Ok((
                     u32::from(bindings::fou_rs_skb_ip_summed(skb)),
@@ -745,17 +760,24 @@ mod tests {
     }
 
     #[test]
-    fn fou_direct_pull_drops_a_checksum_that_starts_before_the_inner_packet() {
+    fn a_checksum_that_starts_before_data_after_the_pull_is_dropped() {
         // `fou_recv_pull`: `skb_postpull_rcsum` after `__skb_pull`.
-        let r = Received::new().pull(8, PullCsum::AfterPull);
+        let r = Received::new().pull(|s| {
+            s.shorten_network_len(Family::Inet, 8)?;
+            s.pull(8)?;
+            s.postpull_rcsum(-8, 8)
+        });
         assert_eq!(r, Ok((bindings::CHECKSUM_NONE, 52, 6, PACKET as u16 - 8, 8)));
     }
 
     #[test]
-    fn gue_pull_keeps_it_as_gue_udp_recv_does() {
+    fn before_the_pull_it_is_kept() {
         // `gue_udp_recv`: `skb_postpull_rcsum` before `__skb_pull`.
-        let r = Received::new().pull(8, PullCsum::BeforePull(None));
-        assert_eq!(r, Ok((bindings::CHECKSUM_PARTIAL, 52, 6, PACKET as u16 - 8, 8)));
+        let r = Received::new().pull(|s| {
+            s.postpull_rcsum(0, 8)?;
+            s.pull(8)
+        });
+        assert_eq!(r, Ok((bindings::CHECKSUM_PARTIAL, 52, 6, PACKET as u16, 8)));
     }
 
     #[test]
@@ -768,13 +790,41 @@ mod tests {
             offset: 6,
             nopartial: false,
         };
-        let got = Received::new().pull(8, PullCsum::BeforePull(Some(r)));
-        assert_eq!(got, Ok((bindings::CHECKSUM_PARTIAL, 62, 4, PACKET as u16 - 8, 8)));
+        let got = Received::new().pull(|s| {
+            s.remcsum_process(8, r)?;
+            s.pull(8)
+        });
+        assert_eq!(got, Ok((bindings::CHECKSUM_PARTIAL, 62, 4, PACKET as u16, 8)));
     }
 
     #[test]
-    fn a_pull_longer_than_the_outer_length_is_refused() {
-        let r = Received::new().pull(17, PullCsum::AfterPull);
+    fn what_is_not_there_is_not_pulled_nor_shortened() {
+        // 16 bytes from `data`, an IPv4 total length of 36.
+        assert_eq!(Received::new().pull(|s| s.pull(17)), Err(PullError::Short));
+        assert_eq!(Received::new().pull(|s| s.postpull_rcsum(0, 17)), Ok((bindings::CHECKSUM_PARTIAL, 52, 6, 36, 16)));
+        let r = Received::new().pull(|s| s.shorten_network_len(Family::Inet, 37));
         assert_eq!(r, Err(PullError::Short));
+        // An IPv6 payload length would end past the buffer's bytes.
+        let mut p = Received::new();
+        // SAFETY: the packet is ours (see `new`).
+        unsafe { (*SkBuff::from_raw(p.0.as_ptr()).unwrap().headers()).network_header = 32 + 31 };
+        assert_eq!(p.pull(|s| s.shorten_network_len(Family::Inet6, 1)), Err(PullError::Short));
+        // Without a network header.
+        let mut p = Received::new();
+        // SAFETY: as above.
+        unsafe { (*SkBuff::from_raw(p.0.as_ptr()).unwrap().headers()).network_header = u16::MAX };
+        assert_eq!(p.pull(|s| s.shorten_network_len(Family::Inet, 1)), Err(PullError::Short));
+    }
+
+    #[test]
+    fn a_complete_sum_outside_the_buffer_is_refused() {
+        let mut p = Received::new();
+        let skb = p.0.as_ptr();
+        // SAFETY: the packet is ours (see `new`).
+        unsafe { bindings::fou_rs_skb_set_ip_summed(skb, bindings::CHECKSUM_COMPLETE as u8) };
+        // 52 bytes of headroom, 16 linear.
+        assert_eq!(p.pull(|s| s.postpull_rcsum(-53, 8)).map(|r| r.0), Err(PullError::Short));
+        assert_eq!(p.pull(|s| s.postpull_rcsum(9, 8)).map(|r| r.0), Err(PullError::Short));
+        assert_eq!(p.pull(|s| s.postpull_rcsum(-8, 8)).map(|r| r.0), Ok(bindings::CHECKSUM_COMPLETE));
     }
 }
