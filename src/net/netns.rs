@@ -11,12 +11,14 @@ use crate::bindings;
 use core::{
     marker::PhantomData, //
     mem::size_of,
+    ops::Deref,
     ptr::NonNull,
-    sync::atomic::{AtomicBool, Ordering},
+    sync::atomic::{AtomicBool, AtomicUsize, Ordering},
 };
 use kernel::{
     error::to_result, //
     prelude::*,
+    time::{delay::fsleep, Delta},
     types::Opaque,
 };
 
@@ -49,13 +51,20 @@ impl<'a> Net<'a> {
         self.ptr.as_ptr()
     }
 
-    /// Returns this namespace's instance of the per-namespace state `T`.
+    /// Returns this namespace's instance of the per-namespace state `T`,
+    /// borrowed until the returned value is dropped: `T`'s unregistration
+    /// waits for that.
     ///
     /// Fails with `ENODEV` when `T` is not registered (before registration
-    /// or after unregistration).
-    pub(crate) fn state<T: PernetState>(&self) -> Result<Pin<&'a T>> {
+    /// or once its unregistration began).
+    pub(crate) fn state<T: PernetState>(&self) -> Result<StateRef<'a, T>> {
         let id = T::id();
-        if !id.registered.load(Ordering::Acquire) {
+        // Counted before the test: either the unregistration sees this
+        // borrow and waits for it, or this sees it begun (both sequentially
+        // consistent).
+        id.users.fetch_add(1, Ordering::SeqCst);
+        if !id.registered.load(Ordering::SeqCst) {
+            id.users.fetch_sub(1, Ordering::SeqCst);
             return Err(ENODEV);
         }
         // SAFETY: `T` is registered, so `id.id` holds the id the kernel
@@ -63,11 +72,37 @@ impl<'a> Net<'a> {
         let p = unsafe { bindings::net_generic(self.ptr.as_ptr(), *id.id.get()) }.cast::<T>();
         // SAFETY: the pernet `init` of a registered `T` initialized a `T` at
         // `p` in every live namespace; it is dropped only in `exit`, when the
-        // namespace dies or `T` is unregistered, neither of which can happen
-        // during `'a`: the namespace outlives `'a`, and every user of `state`
-        // runs in a callback that is unregistered before `T` is. The memory
-        // is never moved.
-        Ok(unsafe { Pin::new_unchecked(&*p) })
+        // namespace dies or `T` is unregistered. Neither happens while the
+        // borrow lives: the namespace outlives `'a`, and the unregistration
+        // waits until no borrow counted in `users` is left. The memory is
+        // never moved.
+        let state = unsafe { Pin::new_unchecked(&*p) };
+        // INVARIANT: counted in `users` above.
+        Ok(StateRef { state })
+    }
+}
+
+/// A namespace's per-namespace state `T`, borrowed from [`Net::state`].
+///
+/// # Invariants
+///
+/// The borrow is counted in `T::id().users` until this is dropped.
+pub(crate) struct StateRef<'a, T: PernetState> {
+    state: Pin<&'a T>,
+}
+
+impl<T: PernetState> Deref for StateRef<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.state
+    }
+}
+
+impl<T: PernetState> Drop for StateRef<'_, T> {
+    fn drop(&mut self) {
+        // Counted in `Net::state` (type invariant).
+        T::id().users.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -78,6 +113,8 @@ pub(crate) struct PernetId {
     id: Opaque<c_uint>,
     /// Whether the registration is live.
     registered: AtomicBool,
+    /// The borrows of the state alive now ([`StateRef`]).
+    users: AtomicUsize,
 }
 
 // SAFETY: `id` is written only by `register_pernet_device` before
@@ -91,6 +128,7 @@ impl PernetId {
         PernetId {
             id: Opaque::zeroed(),
             registered: AtomicBool::new(false),
+            users: AtomicUsize::new(0),
         }
     }
 }
@@ -152,9 +190,18 @@ impl<T: PernetState> PernetRegistration<T> {
 #[pinned_drop]
 impl<T: PernetState> PinnedDrop for PernetRegistration<T> {
     fn drop(self: Pin<&mut Self>) {
-        T::id().registered.store(false, Ordering::Release);
+        let id = T::id();
+        id.registered.store(false, Ordering::SeqCst);
+        // No state is dropped while borrowed: a borrow taken before the
+        // store is waited for, none is taken after it. (The module tears
+        // down what borrows the state before this, so there is none to
+        // wait for; this makes that order a matter of speed, not of
+        // soundness.)
+        while id.users.load(Ordering::SeqCst) != 0 {
+            fsleep(Delta::from_millis(1));
+        }
         // SAFETY: `ops` is registered (type invariant); this runs its exit
-        // in every namespace, dropping every `T`.
+        // in every namespace, dropping every `T`, none of them borrowed.
         unsafe { bindings::unregister_pernet_device(self.ops.get()) };
     }
 }
