@@ -88,6 +88,25 @@ impl Deref for PortKey {
     }
 }
 
+impl PortKey {
+    /// The key of a port whose socket has the addresses `a`, read as
+    /// [`parse_key`] reads a request: a zero local address without a
+    /// device is no local address; a device needs a local address.
+    /// Addresses of another family than `a.family` are dropped.
+    pub(crate) fn of_socket(a: SocketAddrs) -> PortKey {
+        let local = a.local.filter(|l| l.family() == a.family);
+        let ifindex = if local.is_some() { a.ifindex.max(0) } else { 0 };
+        // INVARIANT: the addresses are of the family (filtered); `ifindex`
+        // is 0 unless `local` is present, and not negative.
+        PortKey(SocketAddrs {
+            local: local.filter(|l| ifindex != 0 || !l.is_unspecified()),
+            peer: a.peer.filter(|p| p.port != 0 && p.addr.family() == a.family),
+            ifindex,
+            ..a
+        })
+    }
+}
+
 #[cfg(CONFIG_KUNIT = "y")]
 impl PortKey {
     /// For tests: the key of an IPv4 port, bound to `local` if given.
@@ -382,6 +401,34 @@ mod tests {
         // unconnected socket's zero peer): it finds nothing.
         assert!(parse_key(&a)?.peer.is_some());
         Ok(())
+    }
+
+    #[test]
+    fn a_key_is_what_the_socket_has() {
+        let sock = |local, peer, ifindex| {
+            PortKey::of_socket(SocketAddrs {
+                family: Family::Inet,
+                port: 55555,
+                local,
+                peer,
+                ifindex,
+            })
+        };
+        let zero = Some(Addr::V4([0; 4]));
+        let peer = Some(Peer {
+            addr: Addr::V4(V4_B),
+            port: 4242,
+        });
+        // Bound to no address, unconnected: the key of `ip fou add port`.
+        assert_eq!(sock(zero, None, 0), PortKey::inet(55555, None));
+        // Connected without a local address: the route's source, as C lists it.
+        let k = sock(Some(Addr::V4(V4_A)), peer, 0);
+        assert_eq!((k.local, k.peer), (Some(Addr::V4(V4_A)), peer));
+        // A zero address on a device stays; a device without one goes.
+        assert_eq!((sock(zero, None, 2).local, sock(zero, None, 2).ifindex), (zero, 2));
+        assert_eq!(sock(None, None, 2).ifindex, 0);
+        // Another family's address is none.
+        assert_eq!(sock(Some(Addr::V6(V6_A)), None, 0).local, None);
     }
 
     #[test]

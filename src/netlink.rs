@@ -133,7 +133,7 @@ fn add(req: &Request<'_>) -> Result {
         return Err(EINVAL);
     }
     let net = req.net()?;
-    net.state::<FouNet>()?.add(&net, cfg)?;
+    let cfg = net.state::<FouNet>()?.add(&net, cfg)?;
     // The port exists whether or not the notification goes out: a listener
     // whose buffer is full gets ENOBUFS from netlink; one that cannot be
     // allocated is lost.

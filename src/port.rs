@@ -157,7 +157,10 @@ impl FouNet {
     /// Memory is allocated before the lock is taken. Nothing is left behind
     /// on error: the socket is published only once the port is in the table
     /// (the C module published it first, which led to a use-after-free).
-    pub(crate) fn add(&self, net: &Net<'_>, cfg: PortConfig) -> Result {
+    ///
+    /// The port's key is what its socket has ([`PortKey::of_socket`]),
+    /// which the configuration returned carries.
+    pub(crate) fn add(&self, net: &Net<'_>, cfg: PortConfig) -> Result<PortConfig> {
         let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
         let stats = PortStats::new()?;
         let mut ports = self.ports.lock();
@@ -167,8 +170,16 @@ impl FouNet {
         if ports.contains(&cfg.key) {
             return Err(eaddrinuse());
         }
-        let socket = TunnelSocket::open(net, &cfg.key, PortState { cfg, stats })?;
-        ports.insert(node, cfg.key, socket)
+        let socket = TunnelSocket::open(net, &cfg.key, |addrs| PortState {
+            cfg: PortConfig {
+                key: PortKey::of_socket(addrs),
+                ..cfg
+            },
+            stats,
+        })?;
+        let cfg = socket.data().cfg;
+        ports.insert(node, cfg.key, socket)?;
+        Ok(cfg)
     }
 
     /// Deletes the port with `key`; its configuration, or `None` when there

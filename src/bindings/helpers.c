@@ -13,6 +13,12 @@ struct sk_buff *fou_rs_genlmsg_new_default(void) { return genlmsg_new(NLMSG_DEFA
 void fou_rs_genl_set_err_msg(struct genl_info *info, const char *msg) { if (info->extack) info->extack->_msg = msg; }
 void *fou_rs_sk_user_data_rcu(const struct sock *sk) { return rcu_dereference_sk_user_data(sk); }
 void fou_rs_sk_alloc_atomic(struct sock *sk) { sk->sk_allocation = GFP_ATOMIC; }
+__be32 fou_rs_sk_rcv_saddr(const struct sock *sk) { return sk->sk_rcv_saddr; }
+__be32 fou_rs_sk_daddr(const struct sock *sk) { return sk->sk_daddr; }
+__be16 fou_rs_sk_dport(const struct sock *sk) { return sk->sk_dport; }
+struct in6_addr fou_rs_sk_v6_rcv_saddr(const struct sock *sk) { return sk->sk_v6_rcv_saddr; }
+struct in6_addr fou_rs_sk_v6_daddr(const struct sock *sk) { return sk->sk_v6_daddr; }
+int fou_rs_sk_bound_dev_if(const struct sock *sk) { return READ_ONCE(sk->sk_bound_dev_if); }
 
 __be16 fou_rs_flow_src_port(struct sk_buff *skb) { return udp_flow_src_port(dev_net(skb->dev), skb, 0, 0, false); }
 

@@ -43,6 +43,16 @@ void *fou_rs_sk_user_data_rcu(const struct sock *sk);
 /* sk->sk_allocation = GFP_ATOMIC, as fou_create sets it. */
 void fou_rs_sk_alloc_atomic(struct sock *sk);
 
+/* The addresses a socket was bound and connected to, the fields of struct
+ * sock_common that fou_cfg_cmp compares (macros, and past where libclang
+ * and GCC may part). */
+__be32 fou_rs_sk_rcv_saddr(const struct sock *sk);
+__be32 fou_rs_sk_daddr(const struct sock *sk);
+__be16 fou_rs_sk_dport(const struct sock *sk);
+struct in6_addr fou_rs_sk_v6_rcv_saddr(const struct sock *sk);
+struct in6_addr fou_rs_sk_v6_daddr(const struct sock *sk);
+int fou_rs_sk_bound_dev_if(const struct sock *sk);
+
 /* udp_flow_src_port(dev_net(skb->dev), skb, 0, 0, false): the flow-hash
  * source port for `encap-sport auto`. */
 __be16 fou_rs_flow_src_port(struct sk_buff *skb);

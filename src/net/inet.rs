@@ -37,6 +37,14 @@ pub(crate) enum Addr {
 }
 
 impl Addr {
+    /// The address's family.
+    pub(crate) fn family(&self) -> Family {
+        match self {
+            Addr::V4(_) => Family::Inet,
+            Addr::V6(_) => Family::Inet6,
+        }
+    }
+
     /// Whether this is the unspecified address (`0.0.0.0` or `::`).
     pub(crate) fn is_unspecified(&self) -> bool {
         match self {

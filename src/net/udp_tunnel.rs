@@ -119,14 +119,58 @@ pub(crate) struct SocketAddrs {
     pub(crate) ifindex: i32,
 }
 
+impl SocketAddrs {
+    /// The addresses socket `sk`, bound to `port` in `family`, has, as
+    /// `fou_cfg_cmp` reads them: its bound address (which a connect without
+    /// one sets to the route's source), its peer if connected (a connect to
+    /// `0.0.0.0` or `::` reaches loopback), its device.
+    ///
+    /// # Safety
+    ///
+    /// `sk` is a live UDP socket of `family`.
+    unsafe fn of(sk: *mut bindings::sock, family: Family, port: u16) -> SocketAddrs {
+        // SAFETY: `sk` is live (caller); the helpers read its fields.
+        let (local, peer, dport, ifindex) = unsafe {
+            let (local, peer) = match family {
+                Family::Inet => (
+                    Addr::V4(bindings::fou_rs_sk_rcv_saddr(sk).to_ne_bytes()),
+                    Addr::V4(bindings::fou_rs_sk_daddr(sk).to_ne_bytes()),
+                ),
+                // Every bit pattern of the union is a valid byte array.
+                Family::Inet6 => (
+                    Addr::V6(bindings::fou_rs_sk_v6_rcv_saddr(sk).in6_u.u6_addr8),
+                    Addr::V6(bindings::fou_rs_sk_v6_daddr(sk).in6_u.u6_addr8),
+                ),
+            };
+            (
+                local,
+                peer,
+                u16::from_be(bindings::fou_rs_sk_dport(sk)),
+                bindings::fou_rs_sk_bound_dev_if(sk),
+            )
+        };
+        SocketAddrs {
+            family,
+            port,
+            local: Some(local),
+            peer: (dport != 0).then_some(Peer {
+                addr: peer,
+                port: dport,
+            }),
+            ifindex,
+        }
+    }
+}
+
 impl<T: Receiver> TunnelSocket<T> {
     /// Opens the socket `key` describes in `net`: bound to its port (and
     /// local address and device), connected to its peer, IPv6 ones v6only.
+    /// `data` makes what the socket carries from the addresses it then has
+    /// ([`SocketAddrs::of`]).
     ///
     /// Errors are those of socket creation and bind: `EADDRINUSE` when the
     /// port is taken. On error nothing is left behind.
-    pub(crate) fn open(net: &Net<'_>, key: &SocketAddrs, data: T) -> Result<Self> {
-        let data = RcuOwned::new(data)?;
+    pub(crate) fn open(net: &Net<'_>, key: &SocketAddrs, data: impl FnOnce(SocketAddrs) -> T) -> Result<Self> {
 
         let mut cfg = bindings::udp_port_cfg {
             family: key.family.af(),
@@ -162,6 +206,19 @@ impl<T: Receiver> TunnelSocket<T> {
             }
         })?;
         let sock = NonNull::new(sock).ok_or(EINVAL)?;
+        // SAFETY: `sock` was just created, and is ours.
+        let sk = unsafe { (*sock.as_ptr()).sk };
+        // SAFETY: `sk` is the new socket's, ours, of `key.family`.
+        let addrs = unsafe { SocketAddrs::of(sk, key.family, key.port) };
+        let data = match RcuOwned::new(data(addrs)) {
+            Ok(d) => d,
+            Err(e) => {
+                // SAFETY: the socket is ours and not set up; C's `fou_create`
+                // releases one the same way.
+                unsafe { bindings::udp_tunnel_sock_release(sk) };
+                return Err(e);
+            }
+        };
 
         let mut tcfg = bindings::udp_tunnel_sock_cfg {
             sk_user_data: data.as_ptr(),
@@ -175,7 +232,6 @@ impl<T: Receiver> TunnelSocket<T> {
         // `data` outlives the socket's use of it (released in `drop` before
         // `data` is retired, and retired past a grace period).
         unsafe {
-            let sk = (*sock.as_ptr()).sk;
             bindings::setup_udp_tunnel_sock(net.as_ptr(), sk, &mut tcfg);
             bindings::fou_rs_sk_alloc_atomic(sk);
         }
