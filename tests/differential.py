@@ -316,7 +316,8 @@ def known_netlink(c, r):
     if c["err"] == errno.ERANGE and a.get(IPPROTO, b"\1")[:1] == b"\0":
         return ("IPPROTO 0: C's policy refuses it in every request (ERANGE); fou_rs only in a direct "
                 "port's ADD (old clients send it with GUE)")
-    if c["cmd"] == CMD_ADD and c["err"] in (errno.EADDRINUSE, errno.EADDRNOTAVAIL) and r["err"] == errno.EINVAL:
+    if c["cmd"] == CMD_ADD and c["err"] in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.ENODEV) \
+            and r["err"] == errno.EINVAL:
         return ("an ADD wrong twice: C binds the socket before checking the rest of the configuration "
                 "and reports the bind's error, fou_rs the configuration's (EINVAL)")
     return None
