@@ -3,7 +3,7 @@
 # Hand-built malformed netlink messages to the `fou` family (tests/nlraw.py).
 . "$(dirname "$0")/lib.sh"
 # nlraw.py's checks.
-plan 69
+plan 76
 unload_fou_rs
 modprobe fou_rs || { not_ok "modprobe fou_rs"; done_testing; }
 python3 "$(dirname "$0")/nlraw.py"

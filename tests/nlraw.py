@@ -132,6 +132,25 @@ for a in out:
 err, pl = g.ports()
 ok(err == 0 and pl == [], "no port left", f"{name(err)} {pl}")
 
+# A port is what its socket has, as C's fou_cfg_cmp reads it: connected
+# without a local address, it has the route's source (the connect sets it);
+# a peer on PEER_PORT 0 is not connected to, so it has no peer.
+LO, PEER = b"\x7f\0\0\1", b"\x7f\0\0\2"
+connected = be16(PORT, 9005) + attr(PEER_V4, PEER) + be16(PEER_PORT, 7)
+expect("ADD 9005 connected without a local address", connected + u8(TYPE, 2), 0)
+expect("ADD 9006 with a peer on peer port 0", be16(PORT, 9006) + u8(TYPE, 2) + attr(PEER_V4, PEER)
+       + be16(PEER_PORT, 0), 0)
+err, out = g.dump()
+got = {struct.unpack("!H", a[PORT])[0]: a for a in out}
+p5, p6 = got.get(9005, {}), got.get(9006, {})
+ok(err == 0 and p5.get(LOCAL_V4) == LO and p5.get(PEER_V4) == PEER,
+   "a port connected without a local address lists the route's source, 127.0.0.1, as C", f"{name(err)} {p5}")
+ok(err == 0 and p6.get(PEER_V4) == bytes(4) and p6.get(PEER_PORT) == bytes(2),
+   "a peer on peer port 0 is not connected to: the port lists none, as C", f"{name(err)} {p6}")
+expect("DEL 9005 without its local address misses it, as C", connected, errno.EINVAL, cmd=CMD_DEL)
+expect("DEL 9005 with its local address", connected + attr(LOCAL_V4, LO), 0, cmd=CMD_DEL)
+expect("DEL 9006 without a peer", be16(PORT, 9006), 0, cmd=CMD_DEL)
+
 # Broken framing: what the generic netlink layer can parse it refuses with
 # EINVAL; a message whose nlmsg_len does not fit the datagram the netlink
 # core drops unanswered (netlink_rcv_skb), and nothing else may answer it.
