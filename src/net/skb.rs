@@ -176,12 +176,26 @@ impl<'a> SkBuff<'a> {
         self.fields().0
     }
 
+    /// The packet's `sk_buff`, to read its plain fields.
+    #[inline]
+    fn raw(&self) -> &bindings::sk_buff {
+        // SAFETY: `ptr` is valid, and nothing else touches it while `self`
+        // lives (type invariant).
+        unsafe { self.ptr.as_ref() }
+    }
+
     /// `len` and `data_len`: the packet's bytes from `data` on, and those
     /// of them outside the linear area.
     #[inline]
     fn fields(&self) -> (u32, u32) {
-        // SAFETY: `ptr` is valid (type invariant).
-        unsafe { ((*self.ptr.as_ptr()).len, (*self.ptr.as_ptr()).data_len) }
+        (self.raw().len, self.raw().data_len)
+    }
+
+    /// The bytes before `data` in the buffer (`skb_headroom`): `data` lies
+    /// at or after `head`.
+    #[inline]
+    fn headroom(&self) -> usize {
+        self.raw().data as usize - self.raw().head as usize
     }
 
     /// Bytes in the linear area from `data` on (`skb_headlen`).
@@ -326,35 +340,22 @@ impl<'a> SkBuff<'a> {
     /// not in the linear area or the headroom before it.
     #[inline(always)]
     pub(crate) fn postpull_rcsum(&mut self, from: i32, n: u16) -> Result<(), PullError> {
-        let skb = self.ptr.as_ptr();
-        let h = self.headers();
         let summed = u32::from(self.ip_summed());
         if summed == bindings::CHECKSUM_COMPLETE {
-            // SAFETY: `skb` is valid and ours (type invariant); `data` lies
-            // at or after `head`, less than 64 KiB after it.
-            let headroom = unsafe { (*skb).data.offset_from((*skb).head) } as i64;
+            // CAST: the headroom is less than 64 KiB (header offsets are 16
+            // bits).
             let (from, end) = (i64::from(from), i64::from(from) + i64::from(n));
-            if from < -headroom || end > i64::from(self.headlen()) {
+            if from < -(self.headroom() as i64) || end > i64::from(self.headlen()) {
                 return Err(PullError::Short);
             }
-            // SAFETY: the `n` bytes at `data + from` lie between `head` and
-            // the end of the linear area (checked above); the call reads
-            // them.
+            let skb = self.ptr.as_ptr();
+            // SAFETY: `skb` is valid and ours (type invariant); the `n` bytes
+            // at `data + from` lie between `head` and the end of the linear
+            // area (checked above); the call reads them.
             unsafe { bindings::skb_postpull_rcsum(skb, (*skb).data.offset(from as isize).cast(), u32::from(n)) };
-        } else if summed == bindings::CHECKSUM_PARTIAL {
-            // SAFETY: `skb` is valid (type invariant); `csum_start` shares a
-            // union member with `csum`, plain integers whatever the state.
-            let (start, data) = unsafe {
-                (
-                    usize::from((*h).__bindgen_anon_1.__bindgen_anon_1.csum_start),
-                    // `skb_headroom`: `data` lies at or after `head`.
-                    (*skb).data as usize - (*skb).head as usize,
-                )
-            };
-            if start < data {
-                // CAST: CHECKSUM_NONE is 0.
-                self.set_ip_summed(bindings::CHECKSUM_NONE as u8);
-            }
+        } else if summed == bindings::CHECKSUM_PARTIAL && self.csum_start_offset().0 < 0 {
+            // CAST: CHECKSUM_NONE is 0.
+            self.set_ip_summed(bindings::CHECKSUM_NONE as u8);
         }
         Ok(())
     }
@@ -433,17 +434,14 @@ impl<'a> SkBuff<'a> {
     /// and the checksum field's offset from there.
     #[inline]
     pub(crate) fn csum_start_offset(&self) -> (c_int, u16) {
-        let skb = self.ptr.as_ptr();
+        // CAST: less than 64 KiB (header offsets are 16 bits).
+        let headroom = self.headroom() as c_int;
         let h = self.headers();
-        // SAFETY: `skb` is valid (type invariant); `data` lies at or after
-        // `head`, less than 64 KiB after it (header offsets are 16 bits);
-        // `csum_start` and `csum_offset` share a union member with `csum`,
-        // plain integers whatever the checksum state.
-        unsafe {
-            let headroom = (*skb).data.offset_from((*skb).head) as c_int;
-            let c = &(*h).__bindgen_anon_1.__bindgen_anon_1;
-            (c_int::from(c.csum_start) - headroom, c.csum_offset)
-        }
+        // SAFETY: `ptr` is valid (type invariant); `csum_start` and
+        // `csum_offset` share a union member with `csum`, plain integers
+        // whatever the checksum state.
+        let c = unsafe { &(*h).__bindgen_anon_1.__bindgen_anon_1 };
+        (c_int::from(c.csum_start) - headroom, c.csum_offset)
     }
 
     /// Leaves the inner checksum to the receiver (remote checksum offload
@@ -563,14 +561,15 @@ impl<'a> SkBuff<'a> {
     pub(crate) fn read(&mut self, offset: usize, out: &mut [u8]) -> Result {
         let end = offset.checked_add(out.len()).ok_or(EINVAL)?;
         let end = u32::try_from(end).map_err(|_| EINVAL)?;
+        let linear = end <= self.headlen();
         let skb = self.ptr.as_ptr();
         // SAFETY: `skb` is valid and ours (type invariant). Bytes already
-        // linear need no call (`pskb_may_pull`'s own first test).
-        if end > self.headlen() && !unsafe { bindings::pskb_may_pull(skb, end) } {
-            return Err(EINVAL);
-        }
-        // SAFETY: `end` bytes from `data` are linear (tested or pulled).
+        // linear need no call (`pskb_may_pull`'s own first test); then `end`
+        // bytes from `data` are linear, tested or pulled.
         unsafe {
+            if !linear && !bindings::pskb_may_pull(skb, end) {
+                return Err(EINVAL);
+            }
             core::ptr::copy_nonoverlapping((*skb).data.add(offset), out.as_mut_ptr(), out.len())
         };
         Ok(())
@@ -673,6 +672,12 @@ mod tests {
 
     impl Received {
         fn new() -> Self {
+            Self::with_network_header(32)
+        }
+
+        /// The same, its network header at `nh` from `head` (the IPv4
+        /// header stays at 32).
+        fn with_network_header(nh: u16) -> Self {
             // SAFETY: allocating has no preconditions; the new packet is
             // empty, linear, of 128 bytes and ours, so 32 bytes of headroom
             // and `PACKET` bytes fit in it.
@@ -687,7 +692,7 @@ mod tests {
                 *p.add(2) = 0;
                 *p.add(3) = PACKET as u8;
                 let h = SkBuff::from_raw(skb).unwrap().headers();
-                (*h).network_header = 32;
+                (*h).network_header = nh;
                 (*skb).data = (*skb).data.add(IP_HLEN);
                 (*skb).len -= IP_HLEN as u32;
                 bindings::fou_rs_skb_set_ip_summed(skb, bindings::CHECKSUM_PARTIAL as u8);
@@ -805,26 +810,24 @@ mod tests {
         let r = Received::new().pull(|s| s.shorten_network_len(Family::Inet, 37));
         assert_eq!(r, Err(PullError::Short));
         // An IPv6 payload length would end past the buffer's bytes.
-        let mut p = Received::new();
-        // SAFETY: the packet is ours (see `new`).
-        unsafe { (*SkBuff::from_raw(p.0.as_ptr()).unwrap().headers()).network_header = 32 + 31 };
-        assert_eq!(p.pull(|s| s.shorten_network_len(Family::Inet6, 1)), Err(PullError::Short));
+        let r = Received::with_network_header(32 + 31).pull(|s| s.shorten_network_len(Family::Inet6, 1));
+        assert_eq!(r, Err(PullError::Short));
         // Without a network header.
-        let mut p = Received::new();
-        // SAFETY: as above.
-        unsafe { (*SkBuff::from_raw(p.0.as_ptr()).unwrap().headers()).network_header = u16::MAX };
-        assert_eq!(p.pull(|s| s.shorten_network_len(Family::Inet, 1)), Err(PullError::Short));
+        let r = Received::with_network_header(u16::MAX).pull(|s| s.shorten_network_len(Family::Inet, 1));
+        assert_eq!(r, Err(PullError::Short));
     }
 
     #[test]
     fn a_complete_sum_outside_the_buffer_is_refused() {
         let mut p = Received::new();
-        let skb = p.0.as_ptr();
-        // SAFETY: the packet is ours (see `new`).
-        unsafe { bindings::fou_rs_skb_set_ip_summed(skb, bindings::CHECKSUM_COMPLETE as u8) };
+        // CAST: CHECKSUM_COMPLETE is 2.
+        let complete = |s: &mut SkBuff<'_>, from, n| {
+            s.set_ip_summed(bindings::CHECKSUM_COMPLETE as u8);
+            s.postpull_rcsum(from, n)
+        };
         // 52 bytes of headroom, 16 linear.
-        assert_eq!(p.pull(|s| s.postpull_rcsum(-53, 8)).map(|r| r.0), Err(PullError::Short));
-        assert_eq!(p.pull(|s| s.postpull_rcsum(9, 8)).map(|r| r.0), Err(PullError::Short));
-        assert_eq!(p.pull(|s| s.postpull_rcsum(-8, 8)).map(|r| r.0), Ok(bindings::CHECKSUM_COMPLETE));
+        assert_eq!(p.pull(|s| complete(s, -53, 8)).map(|r| r.0), Err(PullError::Short));
+        assert_eq!(p.pull(|s| complete(s, 9, 8)).map(|r| r.0), Err(PullError::Short));
+        assert_eq!(p.pull(|s| complete(s, -8, 8)).map(|r| r.0), Ok(bindings::CHECKSUM_COMPLETE));
     }
 }

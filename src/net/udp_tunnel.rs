@@ -66,21 +66,42 @@ pub(crate) trait Receiver: Send + Sync + 'static {
     fn gro_complete(&self, gro: &GroComplete<'_>) -> Option<(u8, usize)>;
 }
 
+/// A kernel UDP socket of ours, released when dropped.
+///
+/// # Invariants
+///
+/// `0` is a live socket made by `udp_sock_create4`/`udp_sock_create6`,
+/// owned by this value.
+struct OwnedSock(NonNull<bindings::sock>);
+
+// SAFETY: a kernel socket may be used and released from any thread.
+unsafe impl Send for OwnedSock {}
+// SAFETY: through `&self` the socket is only read where the kernel makes
+// that safe from any thread (`sk_drops_read`).
+unsafe impl Sync for OwnedSock {}
+
+impl Drop for OwnedSock {
+    fn drop(&mut self) {
+        // SAFETY: the socket is ours (type invariant).
+        // `udp_tunnel_sock_release` clears `sk_user_data` (RCU), if set up,
+        // and releases the socket, set up or not (C's `fou_create` and
+        // `fou_release` do both).
+        unsafe { bindings::udp_tunnel_sock_release(self.0.as_ptr()) };
+    }
+}
+
 /// An open UDP tunnel socket carrying data `T` for its receive path.
 ///
 /// # Invariants
 ///
-/// `sock` is a kernel socket set up by `setup_udp_tunnel_sock` with
-/// `sk_user_data` pointing at `data`, released only in `drop`.
+/// `sk` is set up by `setup_udp_tunnel_sock` with `sk_user_data` pointing
+/// at `data`. It is released before `data` is dropped (field order), and a
+/// receiver that read the pointer before it was cleared keeps a valid
+/// object: `data` is freed only after a grace period.
 pub(crate) struct TunnelSocket<T: Receiver> {
-    sock: NonNull<bindings::socket>,
+    sk: OwnedSock,
     data: RcuOwned<T>,
 }
-
-// SAFETY: the socket may be released from any thread; `data` is `Send`.
-unsafe impl<T: Receiver> Send for TunnelSocket<T> {}
-// SAFETY: `&self` only reads `data`, which is `Sync`.
-unsafe impl<T: Receiver> Sync for TunnelSocket<T> {}
 
 /// An address as the `in_addr`/`in6_addr` union of `udp_port_cfg` holds it.
 enum CAddr {
@@ -119,54 +140,10 @@ pub(crate) struct SocketAddrs {
     pub(crate) ifindex: i32,
 }
 
-impl SocketAddrs {
-    /// The addresses socket `sk`, bound to `port` in `family`, has, as
-    /// `fou_cfg_cmp` reads them: its bound address (which a connect without
-    /// one sets to the route's source), its peer if connected (a connect to
-    /// `0.0.0.0` or `::` reaches loopback), its device.
-    ///
-    /// # Safety
-    ///
-    /// `sk` is a live UDP socket of `family`.
-    unsafe fn of(sk: *mut bindings::sock, family: Family, port: u16) -> SocketAddrs {
-        // SAFETY: `sk` is live (caller); the helpers read its fields.
-        let (local, peer, dport, ifindex) = unsafe {
-            let (local, peer) = match family {
-                Family::Inet => (
-                    Addr::V4(bindings::fou_rs_sk_rcv_saddr(sk).to_ne_bytes()),
-                    Addr::V4(bindings::fou_rs_sk_daddr(sk).to_ne_bytes()),
-                ),
-                // Every bit pattern of the union is a valid byte array.
-                Family::Inet6 => (
-                    Addr::V6(bindings::fou_rs_sk_v6_rcv_saddr(sk).in6_u.u6_addr8),
-                    Addr::V6(bindings::fou_rs_sk_v6_daddr(sk).in6_u.u6_addr8),
-                ),
-            };
-            (
-                local,
-                peer,
-                u16::from_be(bindings::fou_rs_sk_dport(sk)),
-                bindings::fou_rs_sk_bound_dev_if(sk),
-            )
-        };
-        SocketAddrs {
-            family,
-            port,
-            local: Some(local),
-            peer: (dport != 0).then_some(Peer {
-                addr: peer,
-                port: dport,
-            }),
-            ifindex,
-        }
-    }
-}
-
 impl<T: Receiver> TunnelSocket<T> {
     /// Opens the socket `key` describes in `net`: bound to its port (and
     /// local address and device), connected to its peer, IPv6 ones v6only.
-    /// `data` makes what the socket carries from the addresses it then has
-    /// ([`SocketAddrs::of`]).
+    /// `data` makes what the socket carries from the addresses it then has.
     ///
     /// Errors are those of socket creation and bind: `EADDRINUSE` when the
     /// port is taken. On error nothing is left behind.
@@ -198,27 +175,44 @@ impl<T: Receiver> TunnelSocket<T> {
 
         let mut sock: *mut bindings::socket = null_mut();
         // SAFETY: `net` is live, `cfg` is complete, `sock` receives the new
-        // socket.
-        to_result(unsafe {
-            match key.family {
+        // socket; once made, its `sk` is a live UDP socket of `key.family`
+        // whose fields the helpers read.
+        let (sk, local, peer, dport, ifindex) = unsafe {
+            to_result(match key.family {
                 Family::Inet => bindings::udp_sock_create4(net.as_ptr(), &mut cfg, &mut sock),
                 Family::Inet6 => bindings::udp_sock_create6(net.as_ptr(), &mut cfg, &mut sock),
-            }
-        })?;
-        let sock = NonNull::new(sock).ok_or(EINVAL)?;
-        // SAFETY: `sock` was just created, and is ours.
-        let sk = unsafe { (*sock.as_ptr()).sk };
-        // SAFETY: `sk` is the new socket's, ours, of `key.family`.
-        let addrs = unsafe { SocketAddrs::of(sk, key.family, key.port) };
-        let data = match RcuOwned::new(data(addrs)) {
-            Ok(d) => d,
-            Err(e) => {
-                // SAFETY: the socket is ours and not set up; C's `fou_create`
-                // releases one the same way.
-                unsafe { bindings::udp_tunnel_sock_release(sk) };
-                return Err(e);
-            }
+            })?;
+            let sk = (*sock).sk;
+            let (local, peer) = match key.family {
+                Family::Inet => (
+                    Addr::V4(bindings::fou_rs_sk_rcv_saddr(sk).to_ne_bytes()),
+                    Addr::V4(bindings::fou_rs_sk_daddr(sk).to_ne_bytes()),
+                ),
+                // Every bit pattern of the union is a valid byte array.
+                Family::Inet6 => (
+                    Addr::V6(bindings::fou_rs_sk_v6_rcv_saddr(sk).in6_u.u6_addr8),
+                    Addr::V6(bindings::fou_rs_sk_v6_daddr(sk).in6_u.u6_addr8),
+                ),
+            };
+            let dport = u16::from_be(bindings::fou_rs_sk_dport(sk));
+            (sk, local, peer, dport, bindings::fou_rs_sk_bound_dev_if(sk))
         };
+        // INVARIANT: made just now, and ours; released from here on.
+        let sk = OwnedSock(NonNull::new(sk).ok_or(EINVAL)?);
+        // What the socket has, as `fou_cfg_cmp` reads it: its bound address
+        // (which a connect without one sets to the route's source), its peer
+        // if connected (a connect to `0.0.0.0` or `::` reaches loopback),
+        // its device.
+        let data = RcuOwned::new(data(SocketAddrs {
+            family: key.family,
+            port: key.port,
+            local: Some(local),
+            peer: (dport != 0).then_some(Peer {
+                addr: peer,
+                port: dport,
+            }),
+            ifindex,
+        }))?;
 
         let mut tcfg = bindings::udp_tunnel_sock_cfg {
             sk_user_data: data.as_ptr(),
@@ -228,15 +222,15 @@ impl<T: Receiver> TunnelSocket<T> {
             gro_complete: Some(gro_complete::<T>),
             ..Default::default()
         };
-        // SAFETY: `sock` was just created and is ours; `tcfg` is complete;
-        // `data` outlives the socket's use of it (released in `drop` before
-        // `data` is retired, and retired past a grace period).
+        // SAFETY: `sk` was just made and is ours; `tcfg` is complete; `data`
+        // outlives the socket's use of it (type invariant, established
+        // here).
         unsafe {
-            bindings::setup_udp_tunnel_sock(net.as_ptr(), sk, &mut tcfg);
-            bindings::fou_rs_sk_alloc_atomic(sk);
+            bindings::setup_udp_tunnel_sock(net.as_ptr(), sk.0.as_ptr(), &mut tcfg);
+            bindings::fou_rs_sk_alloc_atomic(sk.0.as_ptr());
         }
         // INVARIANT: set up with `sk_user_data` = `data`.
-        Ok(TunnelSocket { sock, data })
+        Ok(TunnelSocket { sk, data })
     }
 
     /// The data the socket carries.
@@ -248,22 +242,11 @@ impl<T: Receiver> TunnelSocket<T> {
     /// dropped before `encap_rcv` (bad checksums, IPsec policy) and those
     /// the receiver dropped.
     pub(crate) fn drops(&self) -> u64 {
-        // SAFETY: `sock` is set up and ours (type invariant), and so is its
-        // `sk` until `drop`.
-        let n = unsafe { bindings::sk_drops_read((*self.sock.as_ptr()).sk) };
+        // SAFETY: `sk` is live and ours until this is dropped (type
+        // invariant of `OwnedSock`).
+        let n = unsafe { bindings::sk_drops_read(self.sk.0.as_ptr()) };
         // CAST: a count, never negative.
         n as u64
-    }
-}
-
-impl<T: Receiver> Drop for TunnelSocket<T> {
-    fn drop(&mut self) {
-        // SAFETY: `sock` is set up and ours (type invariant).
-        // `udp_tunnel_sock_release` clears `sk_user_data` (RCU) and releases
-        // the socket. `data` is dropped after this, which frees it only after
-        // a grace period, so a receiver that read the pointer before it was
-        // cleared keeps a valid object.
-        unsafe { bindings::udp_tunnel_sock_release((*self.sock.as_ptr()).sk) };
     }
 }
 
