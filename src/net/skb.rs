@@ -177,7 +177,7 @@ impl<'a> SkBuff<'a> {
     }
 
     /// The packet's `sk_buff`, to read its plain fields.
-    #[inline]
+    #[inline(always)]
     fn raw(&self) -> &bindings::sk_buff {
         // SAFETY: `ptr` is valid, and nothing else touches it while `self`
         // lives (type invariant).
@@ -186,14 +186,14 @@ impl<'a> SkBuff<'a> {
 
     /// `len` and `data_len`: the packet's bytes from `data` on, and those
     /// of them outside the linear area.
-    #[inline]
+    #[inline(always)]
     fn fields(&self) -> (u32, u32) {
         (self.raw().len, self.raw().data_len)
     }
 
     /// The bytes before `data` in the buffer (`skb_headroom`): `data` lies
     /// at or after `head`.
-    #[inline]
+    #[inline(always)]
     fn headroom(&self) -> usize {
         self.raw().data as usize - self.raw().head as usize
     }
@@ -432,7 +432,7 @@ impl<'a> SkBuff<'a> {
     /// For a CHECKSUM_PARTIAL packet: where the checksummed data starts,
     /// from `data` (negative when before it, `skb_checksum_start_offset`),
     /// and the checksum field's offset from there.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn csum_start_offset(&self) -> (c_int, u16) {
         // CAST: less than 64 KiB (header offsets are 16 bits).
         let headroom = self.headroom() as c_int;
