@@ -2,8 +2,9 @@
 # The host-side results of a run (sourced by tests/run and tests/check-dkms):
 # `pass WHAT` and `fail WHAT` print a "PASS: " or "FAIL: " line, prefixed
 # with $prefix; `detail TEXT` adds a line to the last failure, printed
-# under it in the summary (only right after a `fail`); `finish` prints the failures and the last line "N passed,
-# N failed", and exits non-zero if anything failed.
+# under it in the summary (only right after a `fail`); `finish` prints the
+# failures and the last line "N passed, N failed", and exits non-zero if
+# anything failed.
 passed=0
 failed=0
 failures=()
