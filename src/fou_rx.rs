@@ -127,14 +127,12 @@ fn fou_recv_pull(skb: &mut SkBuff<'_>, outer: Family, len: u16) -> Result<(), Pu
 
 /// The same for a GUE header of `hlen` bytes (the end of `gue_udp_recv`):
 /// the checksum state is brought past it before the pull, then the remote
-/// checksum offload option, if any, is applied (`gue_remcsum`). Nothing
-/// changes when the header is not linear or the outer length is shorter
-/// than it (C shortens the outer length before it checks anything).
+/// checksum offload option, if any, is applied (`gue_remcsum`). The header
+/// is linear: `receive_gue` read it. Nothing changes when the outer length
+/// is shorter than it (C shortens the outer length before it checks
+/// anything).
 #[inline(always)]
 fn gue_pull(skb: &mut SkBuff<'_>, outer: Family, hlen: u16, remcsum: Option<RemCsum>) -> Result<(), PullError> {
-    if !skb.is_linear(hlen) {
-        return Err(PullError::Short);
-    }
     skb.shorten_network_len(outer, hlen)?;
     skb.postpull_rcsum(0, hlen)?;
     if let Some(r) = remcsum {

@@ -278,7 +278,7 @@ impl<'a> SkBuff<'a> {
 
     /// Whether the linear area holds `n` bytes from `data` on.
     #[inline]
-    pub(crate) fn is_linear(&self, n: u16) -> bool {
+    fn is_linear(&self, n: u16) -> bool {
         self.headlen() >= u32::from(n)
     }
 
