@@ -22,6 +22,8 @@ int fou_rs_sk_bound_dev_if(const struct sock *sk) { return READ_ONCE(sk->sk_boun
 
 __be16 fou_rs_flow_src_port(struct sk_buff *skb) { return udp_flow_src_port(dev_net(skb->dev), skb, 0, 0, false); }
 
+const struct ip6_tnl_encap_ops *fou_rs_ip6tun_encaps_cmpxchg(unsigned int num, const struct ip6_tnl_encap_ops *old, const struct ip6_tnl_encap_ops *new) { return cmpxchg((const struct ip6_tnl_encap_ops **)&ip6tun_encaps[num], old, new); }
+
 const struct net_protocol *fou_rs_inet_proto(u8 proto) { return rcu_dereference(inet_protos[proto]); }
 const struct inet6_protocol *fou_rs_inet6_proto(u8 proto) { return rcu_dereference(inet6_protos[proto]); }
 

@@ -57,6 +57,14 @@ int fou_rs_sk_bound_dev_if(const struct sock *sk);
  * source port for `encap-sport auto`. */
 __be16 fou_rs_flow_src_port(struct sk_buff *skb);
 
+/* cmpxchg on the IPv6 tunnels' encap table, which lives in built-in
+ * net/ipv4/ip_tunnel_core.c: the whole of ip6_tnl_encap_add_ops and
+ * ip6_tnl_encap_del_ops (but their synchronize_net), whose home, ip6_tunnel.ko,
+ * fou_rs must not depend on (loading it creates an ip6tnl0 device in every
+ * namespace). `num` below MAX_IPTUN_ENCAP_OPS. */
+struct ip6_tnl_encap_ops;
+const struct ip6_tnl_encap_ops *fou_rs_ip6tun_encaps_cmpxchg(unsigned int num, const struct ip6_tnl_encap_ops *old, const struct ip6_tnl_encap_ops *new);
+
 struct net_protocol;
 
 /* rcu_dereference(inet_protos[proto]): the handler of an IPv4 protocol. */

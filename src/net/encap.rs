@@ -270,8 +270,14 @@ pub(crate) enum Slot {
     Gue,
 }
 
+// Both slot numbers index the kernel's tables of `MAX_IPTUN_ENCAP_OPS`.
+const _: () = assert!(
+    bindings::tunnel_encap_types_TUNNEL_ENCAP_FOU < bindings::MAX_IPTUN_ENCAP_OPS
+        && bindings::tunnel_encap_types_TUNNEL_ENCAP_GUE < bindings::MAX_IPTUN_ENCAP_OPS
+);
+
 impl Slot {
-    /// The slot number.
+    /// The slot number, below `MAX_IPTUN_ENCAP_OPS`.
     fn num(self) -> c_uint {
         match self {
             Slot::Fou => bindings::tunnel_encap_types_TUNNEL_ENCAP_FOU,
@@ -302,8 +308,15 @@ pub(crate) struct EncapRegistration {
 impl EncapRegistration {
     /// Registers `ops` in `slot` for IPv4 and IPv6 tunnels. `EBUSY` when
     /// another module (the C `fou.ko` or `fou6.ko`) holds either slot:
-    /// `ip_tunnel_encap_add_ops` and `ip6_tnl_encap_add_ops` answer -1, not
-    /// an errno, for that. Nothing stays registered on error.
+    /// `ip_tunnel_encap_add_ops` answers -1, not an errno, for that, and the
+    /// IPv6 slot is found taken. Nothing stays registered on error.
+    ///
+    /// The IPv6 slot is claimed on the table itself, with the compare and
+    /// exchange of `ip6_tnl_encap_add_ops`: that function lives in
+    /// `ip6_tunnel.ko`, which a module calling it would load (and with it an
+    /// `ip6tnl0` device in every namespace); the table lives in the built-in
+    /// part of the kernel, beside the IPv4 one. IPv6 tunnels find the ops
+    /// there once `ip6_tunnel` is loaded, by whoever creates one.
     pub(crate) fn register(ops: &'static OpsTable, slot: Slot) -> Result<Self> {
         // SAFETY: `ops` is static; the slot number is in range.
         if unsafe { bindings::ip_tunnel_encap_add_ops(&ops.v4, slot.num()) } != 0 {
@@ -313,8 +326,12 @@ impl EncapRegistration {
             );
             return Err(EBUSY);
         }
-        // SAFETY: as above.
-        if unsafe { bindings::ip6_tnl_encap_add_ops(&ops.v6, slot.num()) } != 0 {
+        // SAFETY: the slot number is in range (`Slot::num`); `ops.v6` is
+        // static, so it outlives its place in the table.
+        let held = unsafe {
+            bindings::fou_rs_ip6tun_encaps_cmpxchg(slot.num(), core::ptr::null(), &ops.v6)
+        };
+        if !held.is_null() {
             pr_err!(
                 "the IPv6 tunnel encap slot \"{}\" is held by another module (the C fou6.ko?); unload it first\n",
                 slot.name()
@@ -330,10 +347,18 @@ impl EncapRegistration {
 
 impl Drop for EncapRegistration {
     fn drop(&mut self) {
-        // SAFETY: registered (type invariant). Each call waits for packets
-        // that are using the ops (synchronize_net), so none runs after.
+        // SAFETY: registered (type invariant): the IPv6 slot holds `ops.v6`
+        // until this exchange, whose result is ours to ignore as
+        // `ip6_tnl_encap_del_ops`'s is. `synchronize_net` then waits for the
+        // packets using it; `ip_tunnel_encap_del_ops` waits likewise. None
+        // runs after.
         unsafe {
-            bindings::ip6_tnl_encap_del_ops(&self.ops.v6, self.slot.num());
+            bindings::fou_rs_ip6tun_encaps_cmpxchg(
+                self.slot.num(),
+                &self.ops.v6,
+                core::ptr::null(),
+            );
+            bindings::synchronize_net();
             bindings::ip_tunnel_encap_del_ops(&self.ops.v4, self.slot.num());
         }
     }
