@@ -31,7 +31,7 @@ export FOU_KERNEL
 DISTRO_KERNELS ?= debian:7.2.12+deb13-amd64 debian:7.3.4+deb13-amd64
 
 .PHONY: all module install uninstall install-dkms uninstall-dkms deb setup kernel check check-distro check-dkms \
-	check-kasan stress mutants bench profile demo clean
+	check-kasan check-noipv6 stress mutants bench profile demo clean
 
 all: module
 
@@ -93,6 +93,14 @@ check: setup
 check-kasan: setup
 	FOU_CHECK_FRAGMENTS="rust-tools/kernel.config rust-tools/debug.config rust-tools/kasan.config" \
 	FOU_KMAKE_ARGS=LLVM=-19 $(ROOT)/tests/run
+
+# fou_rs on the test kernel built without IPv6 (rust-tools/noipv6.config),
+# where the C fou.ko loads too: the module's life cycle, KUnit and IPv4
+# tunnels (tests/noipv6.sh); about 10 minutes the first time (the kernel),
+# 3 after.
+check-noipv6: setup
+	FOU_CHECK_FRAGMENTS="rust-tools/kernel.config rust-tools/noipv6.config" \
+	FOU_TESTS="noipv6.sh module.sh" $(ROOT)/tests/run
 
 # The suite on Debian's own Rust-enabled kernels, unmodified, one after the
 # other (DISTRO_KERNELS): about 10 minutes each once built, 5 more the first

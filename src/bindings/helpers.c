@@ -16,8 +16,10 @@ void fou_rs_sk_alloc_atomic(struct sock *sk) { sk->sk_allocation = GFP_ATOMIC; }
 __be32 fou_rs_sk_rcv_saddr(const struct sock *sk) { return sk->sk_rcv_saddr; }
 __be32 fou_rs_sk_daddr(const struct sock *sk) { return sk->sk_daddr; }
 __be16 fou_rs_sk_dport(const struct sock *sk) { return sk->sk_dport; }
+#if IS_ENABLED(CONFIG_IPV6)
 struct in6_addr fou_rs_sk_v6_rcv_saddr(const struct sock *sk) { return sk->sk_v6_rcv_saddr; }
 struct in6_addr fou_rs_sk_v6_daddr(const struct sock *sk) { return sk->sk_v6_daddr; }
+#endif
 int fou_rs_sk_bound_dev_if(const struct sock *sk) { return READ_ONCE(sk->sk_bound_dev_if); }
 
 __be16 fou_rs_flow_src_port(struct sk_buff *skb) { return udp_flow_src_port(dev_net(skb->dev), skb, 0, 0, false); }
@@ -25,7 +27,9 @@ __be16 fou_rs_flow_src_port(struct sk_buff *skb) { return udp_flow_src_port(dev_
 const struct ip6_tnl_encap_ops *fou_rs_ip6tun_encaps_cmpxchg(unsigned int num, const struct ip6_tnl_encap_ops *old, const struct ip6_tnl_encap_ops *new) { return cmpxchg((const struct ip6_tnl_encap_ops **)&ip6tun_encaps[num], old, new); }
 
 const struct net_protocol *fou_rs_inet_proto(u8 proto) { return rcu_dereference(inet_protos[proto]); }
+#if IS_ENABLED(CONFIG_IPV6)
 const struct inet6_protocol *fou_rs_inet6_proto(u8 proto) { return rcu_dereference(inet6_protos[proto]); }
+#endif
 
 /* Bit fields of sk_buff: remote checksum offload for GRO, and the C side
  * of the KUnit check of the Rust accessors (ip_summed, csum_none). */
@@ -104,7 +108,6 @@ const struct fou_rs_layout fou_rs_c_layout[] = {
 	FOU_RS_SIZE(struct ip_tunnel_encap),
 	FOU_RS_OFF(struct flowi6, saddr),
 	FOU_RS_OFF(struct flowi6, daddr),
-	FOU_RS_OFF(struct inet6_protocol, err_handler),
 	FOU_RS_OFF(struct net_offload, callbacks.gro_receive),
 	FOU_RS_OFF(struct net_offload, callbacks.gro_complete),
 	FOU_RS_OFF(struct udp_tunnel_sock_cfg, gro_receive),
@@ -114,5 +117,8 @@ const struct fou_rs_layout fou_rs_c_layout[] = {
 	FOU_RS_OFF(struct napi_gro_cb, frag0_len),
 	FOU_RS_OFF(struct napi_gro_cb, data_offset),
 	FOU_RS_OFF(struct napi_gro_cb, flush),
+#if IS_ENABLED(CONFIG_IPV6)
+	FOU_RS_OFF(struct inet6_protocol, err_handler),
+#endif
 	{ NULL, 0 },
 };

@@ -49,8 +49,10 @@ void fou_rs_sk_alloc_atomic(struct sock *sk);
 __be32 fou_rs_sk_rcv_saddr(const struct sock *sk);
 __be32 fou_rs_sk_daddr(const struct sock *sk);
 __be16 fou_rs_sk_dport(const struct sock *sk);
+#if IS_ENABLED(CONFIG_IPV6)
 struct in6_addr fou_rs_sk_v6_rcv_saddr(const struct sock *sk);
 struct in6_addr fou_rs_sk_v6_daddr(const struct sock *sk);
+#endif
 int fou_rs_sk_bound_dev_if(const struct sock *sk);
 
 /* udp_flow_src_port(dev_net(skb->dev), skb, 0, 0, false): the flow-hash
@@ -70,10 +72,13 @@ struct net_protocol;
 /* rcu_dereference(inet_protos[proto]): the handler of an IPv4 protocol. */
 const struct net_protocol *fou_rs_inet_proto(u8 proto);
 
+#if IS_ENABLED(CONFIG_IPV6)
 struct inet6_protocol;
 
-/* rcu_dereference(inet6_protos[proto]): the handler of an IPv6 protocol. */
+/* rcu_dereference(inet6_protos[proto]): the handler of an IPv6 protocol
+ * (a kernel without IPv6 has neither the table nor the struct). */
 const struct inet6_protocol *fou_rs_inet6_proto(u8 proto);
+#endif
 
 /* skb->ip_summed, read and written by C: the KUnit suite fou_rs_skb checks
  * that bindgen's bit-field accessors, which the receive path uses, agree. */

@@ -32,7 +32,9 @@ enum IcmpKind<'a> {
         /// needed").
         info: u32,
     },
-    /// An ICMPv6 error (`inet6_protocol::err_handler`).
+    /// An ICMPv6 error (`inet6_protocol::err_handler`); a kernel without
+    /// IPv6 makes none, and has no handler to pass one to.
+    #[cfg_attr(not(CONFIG_IPV6), allow(dead_code))]
     V6 {
         /// The IPv6 control block of the error's packet, passed through.
         opt: *mut bindings::inet6_skb_parm,
@@ -602,6 +604,7 @@ impl<'a> SkBuff<'a> {
                         None => -1,
                     }
                 }
+                #[cfg(CONFIG_IPV6)]
                 IcmpKind::V6 {
                     opt,
                     type_,
@@ -613,6 +616,9 @@ impl<'a> SkBuff<'a> {
                     Some(h) => h(skb, opt, type_, code, offset, info),
                     None => -1,
                 },
+                // No ICMPv6 without IPv6, and no IPv6 protocol to hand it to.
+                #[cfg(not(CONFIG_IPV6))]
+                IcmpKind::V6 { .. } => -1,
             };
             bindings::skb_set_transport_header(skb, saved);
             ret
@@ -650,7 +656,10 @@ pub(crate) fn protocol_handled(family: Family, proto: u8) -> bool {
     unsafe {
         match family {
             Family::Inet => !core::ptr::read_volatile((&raw const bindings::inet_protos).cast::<*const u8>().add(i)).is_null(),
+            #[cfg(CONFIG_IPV6)]
             Family::Inet6 => !core::ptr::read_volatile((&raw const bindings::inet6_protos).cast::<*const u8>().add(i)).is_null(),
+            #[cfg(not(CONFIG_IPV6))]
+            Family::Inet6 => false,
         }
     }
 }

@@ -107,8 +107,8 @@ pub(crate) struct TunnelSocket<T: Receiver> {
 enum CAddr {
     /// IPv4.
     V4(bindings::in_addr),
-    /// IPv6.
-    V6(bindings::in6_addr),
+    /// IPv6 (a kernel without IPv6 has no field to write it to).
+    V6(#[cfg_attr(not(CONFIG_IPV6), allow(dead_code))] bindings::in6_addr),
 }
 
 impl From<&Addr> for CAddr {
@@ -156,16 +156,22 @@ impl<T: Receiver> TunnelSocket<T> {
             ..Default::default()
         };
         // Writing a union field of plain data is safe; the one matching
-        // `family` is the one C reads.
+        // `family` is the one C reads. A kernel without IPv6 has no IPv6
+        // fields: there `udp_sock_create6` refuses (EPFNOSUPPORT, as for
+        // the C module) before reading any.
         match key.local.as_ref().map(CAddr::from) {
             Some(CAddr::V4(a)) => cfg.__bindgen_anon_1.local_ip = a,
+            #[cfg(CONFIG_IPV6)]
             Some(CAddr::V6(a)) => cfg.__bindgen_anon_1.local_ip6 = a,
-            None => {}
+            _ => {}
         }
         if let Some(peer) = &key.peer {
             match CAddr::from(&peer.addr) {
                 CAddr::V4(a) => cfg.__bindgen_anon_2.peer_ip = a,
+                #[cfg(CONFIG_IPV6)]
                 CAddr::V6(a) => cfg.__bindgen_anon_2.peer_ip6 = a,
+                #[cfg(not(CONFIG_IPV6))]
+                CAddr::V6(_) => {}
             }
             cfg.peer_udp_port = peer.port.to_be();
         }
@@ -189,10 +195,14 @@ impl<T: Receiver> TunnelSocket<T> {
                     Addr::V4(bindings::fou_rs_sk_daddr(sk).to_ne_bytes()),
                 ),
                 // Every bit pattern of the union is a valid byte array.
+                #[cfg(CONFIG_IPV6)]
                 Family::Inet6 => (
                     Addr::V6(bindings::fou_rs_sk_v6_rcv_saddr(sk).in6_u.u6_addr8),
                     Addr::V6(bindings::fou_rs_sk_v6_daddr(sk).in6_u.u6_addr8),
                 ),
+                // Not reached: `udp_sock_create6` made no socket.
+                #[cfg(not(CONFIG_IPV6))]
+                Family::Inet6 => return Err(EINVAL),
             };
             let dport = u16::from_be(bindings::fou_rs_sk_dport(sk));
             (sk, local, peer, dport, bindings::fou_rs_sk_bound_dev_if(sk))
