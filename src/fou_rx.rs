@@ -37,12 +37,10 @@ use crate::net::skb::{
     self as skb, //
     PullError,
     RemCsum,
-    SkBuff,
-};
-use crate::net::udp_tunnel::{
-    Receiver, //
+    RxSkb,
     Verdict,
 };
+use crate::net::udp_tunnel::Receiver;
 use crate::port::PortState;
 use crate::stats::{
     Counter, //
@@ -56,7 +54,7 @@ impl PortConfig {
     /// headers, unknown flags, a remote checksum option outside the packet,
     /// control messages (not supported, as in C) and inner protocol 0.
     #[inline]
-    fn receive_gue(&self, skb: &mut SkBuff<'_>) -> Result<u8, DropCause> {
+    fn receive_gue(&self, skb: &mut RxSkb<'_>) -> Result<u8, DropCause> {
         let mut word = [0u8; GUE_HLEN];
         skb.read(UDP_HLEN, &mut word).map_err(|_| DropCause::Malformed)?;
         let (control, optlen, proto_ctype, flags) = match gue::parse(&word)? {
@@ -117,7 +115,7 @@ impl PortConfig {
 /// locally sent outer UDP checksum left to offload, becomes CHECKSUM_NONE,
 /// and its inner checksums are verified).
 #[inline(always)]
-fn fou_recv_pull(skb: &mut SkBuff<'_>, outer: Family, len: u16) -> Result<(), PullError> {
+fn fou_recv_pull(skb: &mut RxSkb<'_>, outer: Family, len: u16) -> Result<(), PullError> {
     skb.pull(len)?;
     skb.shorten_network_len(outer, len)?;
     skb.postpull_rcsum(-i32::from(len), len)?;
@@ -132,7 +130,7 @@ fn fou_recv_pull(skb: &mut SkBuff<'_>, outer: Family, len: u16) -> Result<(), Pu
 /// is shorter than it (C shortens the outer length before it checks
 /// anything).
 #[inline(always)]
-fn gue_pull(skb: &mut SkBuff<'_>, outer: Family, hlen: u16, remcsum: Option<RemCsum>) -> Result<(), PullError> {
+fn gue_pull(skb: &mut RxSkb<'_>, outer: Family, hlen: u16, remcsum: Option<RemCsum>) -> Result<(), PullError> {
     skb.shorten_network_len(outer, hlen)?;
     skb.postpull_rcsum(0, hlen)?;
     if let Some(r) = remcsum {
@@ -217,7 +215,7 @@ impl PortConfig {
     /// Decapsulates `skb`; returns the inner IP protocol, or why the packet
     /// is dropped.
     #[inline]
-    fn decapsulate(&self, skb: &mut SkBuff<'_>) -> Result<u8, DropCause> {
+    fn decapsulate(&self, skb: &mut RxSkb<'_>) -> Result<u8, DropCause> {
         match self.encap {
             // FOU direct: the UDP payload is the inner packet. Strip the UDP
             // header and let the IP layer hand the rest to `ipproto`, which
@@ -256,19 +254,19 @@ impl Receiver for PortState {
     }
 
     #[inline]
-    fn receive(&self, skb: &mut SkBuff<'_>) -> Verdict {
-        match self.cfg.decapsulate(skb) {
+    fn receive(&self, mut skb: RxSkb<'_>) -> Verdict {
+        match self.cfg.decapsulate(&mut skb) {
             Ok(proto) => {
                 self.stats.add(Counter::RxPackets, 1);
                 self.stats.add(Counter::RxBytes, u64::from(skb.len()));
                 if !skb::protocol_handled(self.cfg.key.family, proto) {
                     self.stats.add(Counter::NoHandler, 1);
                 }
-                Verdict::Resubmit(proto)
+                skb.resubmit(proto)
             }
             Err(cause) => {
                 self.stats.add(cause.counter(), 1);
-                Verdict::Drop(cause.reason())
+                skb.drop_for(cause.reason())
             }
         }
     }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Socket buffers, borrowed from the stack for one receive or transmit step.
+//! Socket buffers: a received packet its receive callback owns until its
+//! verdict ([`RxSkb`], with the decapsulation steps), and a packet the stack
+//! lends for one transmit or error-handling step ([`SkBuff`]).
 //!
 //! Only the operations FOU needs, each the sequence of C calls that
 //! net/ipv4/fou_core.c makes for it.
@@ -130,7 +132,7 @@ pub(crate) enum DropReason {
 
 impl DropReason {
     /// The C value.
-    fn raw(self) -> bindings::skb_drop_reason {
+    pub(super) fn raw(self) -> bindings::skb_drop_reason {
         match self {
             DropReason::PktTooSmall => bindings::skb_drop_reason_SKB_DROP_REASON_PKT_TOO_SMALL,
             DropReason::UnhandledProto => bindings::skb_drop_reason_SKB_DROP_REASON_UNHANDLED_PROTO,
@@ -276,152 +278,6 @@ impl<'a> SkBuff<'a> {
             let shinfo = (*skb).head.add((*skb).end as usize).cast::<bindings::skb_shared_info>();
             (*shinfo).gso_size != 0
         }
-    }
-
-    /// Whether the linear area holds `n` bytes from `data` on.
-    #[inline]
-    fn is_linear(&self, n: u16) -> bool {
-        self.headlen() >= u32::from(n)
-    }
-
-    /// Removes `n` bytes from the front of the packet (`__skb_pull`), which
-    /// must be linear ([`PullError::Short`] if not, nothing changed).
-    #[inline(always)]
-    pub(crate) fn pull(&mut self, n: u16) -> Result<(), PullError> {
-        if !self.is_linear(n) {
-            return Err(PullError::Short);
-        }
-        let skb = self.ptr.as_ptr();
-        // SAFETY: `skb` is valid and ours (type invariant); `n` bytes from
-        // `data` are linear (checked above), so `len` stays at least
-        // `data_len` and `data` within the linear area.
-        unsafe {
-            (*skb).len -= u32::from(n);
-            (*skb).data = (*skb).data.add(usize::from(n));
-        }
-        Ok(())
-    }
-
-    /// Shortens the length field of the packet's network header (IPv4's
-    /// total length, IPv6's payload length) by `n`, for a receive path that
-    /// hands the packet on under its outer IP header without `n` bytes of
-    /// encapsulation. [`PullError::Short`], nothing changed, when the field
-    /// is less than `n` or the packet has no such header in its linear
-    /// area.
-    #[inline(always)]
-    pub(crate) fn shorten_network_len(&mut self, family: Family, n: u16) -> Result<(), PullError> {
-        let skb = self.ptr.as_ptr();
-        let h = self.headers();
-        // The field's offset in the header, and the bytes up to its end.
-        let (at, end) = match family {
-            Family::Inet => (core::mem::offset_of!(bindings::iphdr, tot_len), 4),
-            Family::Inet6 => (core::mem::offset_of!(bindings::ipv6hdr, payload_len), 6),
-        };
-        // SAFETY: `skb` is valid and ours (type invariant). The field lies
-        // between `head` and `tail`, the buffer's written bytes (checked:
-        // `tail` is an offset from `head` on 64-bit); the header offset of
-        // a packet without one (`~0`) fails the check.
-        unsafe {
-            let nh = usize::from((*h).network_header);
-            if nh + end > (*skb).tail as usize {
-                return Err(PullError::Short);
-            }
-            let field = (*skb).head.add(nh + at).cast::<[u8; 2]>();
-            let len = u16::from_be_bytes(*field);
-            *field = len.checked_sub(n).ok_or(PullError::Short)?.to_be_bytes();
-        }
-        Ok(())
-    }
-
-    /// Brings the checksum state past `n` bytes that start `from` bytes from
-    /// `data` (negative: before it) and are, or are about to be, pulled
-    /// (`skb_postpull_rcsum`): a CHECKSUM_COMPLETE sum loses them; a
-    /// CHECKSUM_PARTIAL packet whose checksum starts before `data` becomes
-    /// CHECKSUM_NONE. Done here but for the sum (no call in the common
-    /// case). [`PullError::Short`], nothing changed, when the bytes are
-    /// not in the linear area or the headroom before it.
-    #[inline(always)]
-    pub(crate) fn postpull_rcsum(&mut self, from: i32, n: u16) -> Result<(), PullError> {
-        let summed = u32::from(self.ip_summed());
-        if summed == bindings::CHECKSUM_COMPLETE {
-            // CAST: the headroom is less than 64 KiB (header offsets are 16
-            // bits).
-            let (from, end) = (i64::from(from), i64::from(from) + i64::from(n));
-            if from < -(self.headroom() as i64) || end > i64::from(self.headlen()) {
-                return Err(PullError::Short);
-            }
-            let skb = self.ptr.as_ptr();
-            // SAFETY: `skb` is valid and ours (type invariant); the `n` bytes
-            // at `data + from` lie between `head` and the end of the linear
-            // area (checked above); the call reads them.
-            unsafe { bindings::skb_postpull_rcsum(skb, (*skb).data.offset(from as isize).cast(), u32::from(n)) };
-        } else if summed == bindings::CHECKSUM_PARTIAL && self.csum_start_offset().0 < 0 {
-            // CAST: CHECKSUM_NONE is 0.
-            self.set_ip_summed(bindings::CHECKSUM_NONE as u8);
-        }
-        Ok(())
-    }
-
-    /// After a pull that ends the encapsulation: clears the encapsulation
-    /// offload state (`iptunnel_pull_offloads`). [`PullError::NoMem`] when
-    /// unsharing the packet for it failed.
-    #[inline(always)]
-    pub(crate) fn pull_offloads(&mut self) -> Result<(), PullError> {
-        if self.is_gso() {
-            // SAFETY: `ptr` is valid and ours (type invariant).
-            to_result(unsafe { bindings::iptunnel_pull_offloads(self.ptr.as_ptr()) }).map_err(|_| PullError::NoMem)
-        } else {
-            // What `iptunnel_pull_offloads` does for a packet that is not
-            // GSO.
-            self.clear_encapsulation();
-            Ok(())
-        }
-    }
-
-    /// Completes or records the remote checksum of the inner packet that
-    /// starts `hlen` bytes from `data` (`skb_remcsum_process`), unless GRO
-    /// already did. [`PullError::RemCsum`], nothing changed, when the
-    /// option's bytes are not in the packet.
-    #[inline(always)]
-    pub(crate) fn remcsum_process(&mut self, hlen: u16, r: RemCsum) -> Result<(), PullError> {
-        let skb = self.ptr.as_ptr();
-        // The checksum field, and the data before `start`, must be in the
-        // packet (and linear).
-        let need = u32::from(hlen) + u32::from(r.start).max(u32::from(r.offset) + 2);
-        // SAFETY: `skb` is valid and ours (type invariant). After the pull,
-        // `need` bytes from `data` are linear, which covers the inner
-        // packet's first `start` bytes and its checksum field at `offset`:
-        // all that `skb_remcsum_process` reads and writes. The pointer is
-        // derived after the pull.
-        unsafe {
-            let h = self.headers();
-            if (*h).remcsum_offload() != 0 {
-                return Ok(());
-            }
-            if self.headlen() < need && !bindings::pskb_may_pull(skb, need) {
-                return Err(PullError::RemCsum);
-            }
-            if r.nopartial {
-                let inner = (*skb).data.add(usize::from(hlen));
-                bindings::skb_remcsum_process(
-                    skb,
-                    inner.cast(),
-                    c_int::from(r.start),
-                    c_int::from(r.offset),
-                    true,
-                );
-                return Ok(());
-            }
-            // `skb_remcsum_adjust_partial`: the inner checksum is left to
-            // whoever verifies it, as CHECKSUM_PARTIAL from `start`.
-            // CAST: offsets truncated to the 16-bit fields, as in C.
-            let headroom = (*skb).data.offset_from((*skb).head) as u16;
-            let c = &mut (*h).__bindgen_anon_1.__bindgen_anon_1;
-            c.csum_start = headroom.wrapping_add(hlen).wrapping_add(r.start);
-            c.csum_offset = r.offset.wrapping_sub(r.start);
-        }
-        self.set_ip_summed(bindings::CHECKSUM_PARTIAL as u8);
-        Ok(())
     }
 
     /// Whether the packet waits for a checksum to be filled in
@@ -629,18 +485,217 @@ impl<'a> SkBuff<'a> {
             Err(ENOENT)
         }
     }
+}
 
-    /// Frees the packet received on socket `sk` for `reason`: the end of a
-    /// packet that is dropped.
+/// A received packet its receive callback owns (UDP's `encap_rcv` gives it
+/// to be resubmitted or freed): the callback ends it with a verdict,
+/// [`RxSkb::resubmit`] or [`RxSkb::drop_for`], each consuming it. The
+/// decapsulation steps exist only here: a packet that is only lent (on
+/// transmit, or quoted by an ICMP error) cannot be pulled.
+///
+/// # Invariants
+///
+/// `0` is a packet given to a receive callback, which this value may read
+/// and modify for `'a`, and which nothing else touches meanwhile.
+pub(crate) struct RxSkb<'a>(SkBuff<'a>);
+
+/// What becomes of a received packet: made only by consuming the packet
+/// ([`RxSkb::resubmit`], [`RxSkb::drop_for`]).
+pub(crate) struct Verdict(pub(super) Action);
+
+/// A verdict's action, for the receive callback of this layer.
+pub(super) enum Action {
+    /// Hand the decapsulated packet to IP protocol `n` (`encap_rcv`
+    /// returns `-n` and the IP layer resubmits it).
+    Resubmit(u8),
+    /// Free the packet, for this reason: it is malformed, or its port is
+    /// going away.
+    Drop(DropReason),
+}
+
+impl<'a> core::ops::Deref for RxSkb<'a> {
+    type Target = SkBuff<'a>;
+
+    fn deref(&self) -> &SkBuff<'a> {
+        &self.0
+    }
+}
+
+impl<'a> core::ops::DerefMut for RxSkb<'a> {
+    fn deref_mut(&mut self) -> &mut SkBuff<'a> {
+        &mut self.0
+    }
+}
+
+impl<'a> RxSkb<'a> {
+    /// Wraps a packet given to a receive callback.
     ///
     /// # Safety
     ///
-    /// The caller owns the packet (a receive callback that returns 0 for
-    /// it) and `sk` is valid.
-    pub(super) unsafe fn drop_packet(self, sk: *mut bindings::sock, reason: DropReason) {
-        // SAFETY: `ptr` is valid and ours to consume (guaranteed by the
-        // caller), as is `sk`.
-        unsafe { bindings::sk_skb_reason_drop(sk, self.ptr.as_ptr(), reason.raw()) };
+    /// `ptr` is a packet the kernel gave to the caller to resubmit or free,
+    /// which this value may read and modify for `'a`, and nothing else
+    /// touches meanwhile; the caller acts on the verdict.
+    pub(super) unsafe fn from_raw(ptr: *mut bindings::sk_buff) -> Option<Self> {
+        // SAFETY: guaranteed by the caller.
+        // INVARIANT: as above.
+        unsafe { SkBuff::from_raw(ptr) }.map(RxSkb)
+    }
+
+    /// The verdict that hands the packet to IP protocol `proto`.
+    pub(crate) fn resubmit(self, proto: u8) -> Verdict {
+        Verdict(Action::Resubmit(proto))
+    }
+
+    /// The verdict that frees the packet for `reason`, counted in the
+    /// socket's drops.
+    pub(crate) fn drop_for(self, reason: DropReason) -> Verdict {
+        Verdict(Action::Drop(reason))
+    }
+
+    /// Whether the linear area holds `n` bytes from `data` on.
+    #[inline]
+    fn is_linear(&self, n: u16) -> bool {
+        self.headlen() >= u32::from(n)
+    }
+
+    /// Removes `n` bytes from the front of the packet (`__skb_pull`), which
+    /// must be linear ([`PullError::Short`] if not, nothing changed).
+    #[inline(always)]
+    pub(crate) fn pull(&mut self, n: u16) -> Result<(), PullError> {
+        if !self.is_linear(n) {
+            return Err(PullError::Short);
+        }
+        let skb = self.0.ptr.as_ptr();
+        // SAFETY: `skb` is valid and ours (type invariant); `n` bytes from
+        // `data` are linear (checked above), so `len` stays at least
+        // `data_len` and `data` within the linear area.
+        unsafe {
+            (*skb).len -= u32::from(n);
+            (*skb).data = (*skb).data.add(usize::from(n));
+        }
+        Ok(())
+    }
+
+    /// Shortens the length field of the packet's network header (IPv4's
+    /// total length, IPv6's payload length) by `n`, for a receive path that
+    /// hands the packet on under its outer IP header without `n` bytes of
+    /// encapsulation. [`PullError::Short`], nothing changed, when the field
+    /// is less than `n` or the packet has no such header in its linear
+    /// area.
+    #[inline(always)]
+    pub(crate) fn shorten_network_len(&mut self, family: Family, n: u16) -> Result<(), PullError> {
+        let skb = self.0.ptr.as_ptr();
+        let h = self.headers();
+        // The field's offset in the header, and the bytes up to its end.
+        let (at, end) = match family {
+            Family::Inet => (core::mem::offset_of!(bindings::iphdr, tot_len), 4),
+            Family::Inet6 => (core::mem::offset_of!(bindings::ipv6hdr, payload_len), 6),
+        };
+        // SAFETY: `skb` is valid and ours (type invariant). The field lies
+        // between `head` and `tail`, the buffer's written bytes (checked:
+        // `tail` is an offset from `head` on 64-bit); the header offset of
+        // a packet without one (`~0`) fails the check.
+        unsafe {
+            let nh = usize::from((*h).network_header);
+            if nh + end > (*skb).tail as usize {
+                return Err(PullError::Short);
+            }
+            let field = (*skb).head.add(nh + at).cast::<[u8; 2]>();
+            let len = u16::from_be_bytes(*field);
+            *field = len.checked_sub(n).ok_or(PullError::Short)?.to_be_bytes();
+        }
+        Ok(())
+    }
+
+    /// Brings the checksum state past `n` bytes that start `from` bytes from
+    /// `data` (negative: before it) and are, or are about to be, pulled
+    /// (`skb_postpull_rcsum`): a CHECKSUM_COMPLETE sum loses them; a
+    /// CHECKSUM_PARTIAL packet whose checksum starts before `data` becomes
+    /// CHECKSUM_NONE. Done here but for the sum (no call in the common
+    /// case). [`PullError::Short`], nothing changed, when the bytes are
+    /// not in the linear area or the headroom before it.
+    #[inline(always)]
+    pub(crate) fn postpull_rcsum(&mut self, from: i32, n: u16) -> Result<(), PullError> {
+        let summed = u32::from(self.ip_summed());
+        if summed == bindings::CHECKSUM_COMPLETE {
+            // CAST: the headroom is less than 64 KiB (header offsets are 16
+            // bits).
+            let (from, end) = (i64::from(from), i64::from(from) + i64::from(n));
+            if from < -(self.headroom() as i64) || end > i64::from(self.headlen()) {
+                return Err(PullError::Short);
+            }
+            let skb = self.0.ptr.as_ptr();
+            // SAFETY: `skb` is valid and ours (type invariant); the `n` bytes
+            // at `data + from` lie between `head` and the end of the linear
+            // area (checked above); the call reads them.
+            unsafe { bindings::skb_postpull_rcsum(skb, (*skb).data.offset(from as isize).cast(), u32::from(n)) };
+        } else if summed == bindings::CHECKSUM_PARTIAL && self.csum_start_offset().0 < 0 {
+            // CAST: CHECKSUM_NONE is 0.
+            self.set_ip_summed(bindings::CHECKSUM_NONE as u8);
+        }
+        Ok(())
+    }
+
+    /// After a pull that ends the encapsulation: clears the encapsulation
+    /// offload state (`iptunnel_pull_offloads`). [`PullError::NoMem`] when
+    /// unsharing the packet for it failed.
+    #[inline(always)]
+    pub(crate) fn pull_offloads(&mut self) -> Result<(), PullError> {
+        if self.is_gso() {
+            // SAFETY: `ptr` is valid and ours (type invariant).
+            to_result(unsafe { bindings::iptunnel_pull_offloads(self.0.ptr.as_ptr()) }).map_err(|_| PullError::NoMem)
+        } else {
+            // What `iptunnel_pull_offloads` does for a packet that is not
+            // GSO.
+            self.clear_encapsulation();
+            Ok(())
+        }
+    }
+
+    /// Completes or records the remote checksum of the inner packet that
+    /// starts `hlen` bytes from `data` (`skb_remcsum_process`), unless GRO
+    /// already did. [`PullError::RemCsum`], nothing changed, when the
+    /// option's bytes are not in the packet.
+    #[inline(always)]
+    pub(crate) fn remcsum_process(&mut self, hlen: u16, r: RemCsum) -> Result<(), PullError> {
+        let skb = self.0.ptr.as_ptr();
+        // The checksum field, and the data before `start`, must be in the
+        // packet (and linear).
+        let need = u32::from(hlen) + u32::from(r.start).max(u32::from(r.offset) + 2);
+        // SAFETY: `skb` is valid and ours (type invariant). After the pull,
+        // `need` bytes from `data` are linear, which covers the inner
+        // packet's first `start` bytes and its checksum field at `offset`:
+        // all that `skb_remcsum_process` reads and writes. The pointer is
+        // derived after the pull.
+        unsafe {
+            let h = self.headers();
+            if (*h).remcsum_offload() != 0 {
+                return Ok(());
+            }
+            if self.headlen() < need && !bindings::pskb_may_pull(skb, need) {
+                return Err(PullError::RemCsum);
+            }
+            if r.nopartial {
+                let inner = (*skb).data.add(usize::from(hlen));
+                bindings::skb_remcsum_process(
+                    skb,
+                    inner.cast(),
+                    c_int::from(r.start),
+                    c_int::from(r.offset),
+                    true,
+                );
+                return Ok(());
+            }
+            // `skb_remcsum_adjust_partial`: the inner checksum is left to
+            // whoever verifies it, as CHECKSUM_PARTIAL from `start`.
+            // CAST: offsets truncated to the 16-bit fields, as in C.
+            let headroom = (*skb).data.offset_from((*skb).head) as u16;
+            let c = &mut (*h).__bindgen_anon_1.__bindgen_anon_1;
+            c.csum_start = headroom.wrapping_add(hlen).wrapping_add(r.start);
+            c.csum_offset = r.offset.wrapping_sub(r.start);
+        }
+        self.set_ip_summed(bindings::CHECKSUM_PARTIAL as u8);
+        Ok(())
     }
 }
 
@@ -717,13 +772,13 @@ mod tests {
         /// IPv4 total length and the packet length after it.
         fn pull(
             &mut self,
-            f: impl FnOnce(&mut SkBuff<'_>) -> Result<(), PullError>,
+            f: impl FnOnce(&mut RxSkb<'_>) -> Result<(), PullError>,
         ) -> Result<(u32, u16, u16, u16, u32), PullError> {
             let skb = self.0.as_ptr();
             // SAFETY: `skb` is ours (see `new`) and lent to `f` only; the
             // IPv4 header is at `head + 32`.
             unsafe {
-                let mut s = SkBuff::from_raw(skb).unwrap();
+                let mut s = RxSkb::from_raw(skb).unwrap();
                 f(&mut s)?;
                 let c = &(*s.headers()).__bindgen_anon_1.__bindgen_anon_1;
                 Ok((
@@ -830,7 +885,7 @@ mod tests {
     fn a_complete_sum_outside_the_buffer_is_refused() {
         let mut p = Received::new();
         // CAST: CHECKSUM_COMPLETE is 2.
-        let complete = |s: &mut SkBuff<'_>, from, n| {
+        let complete = |s: &mut RxSkb<'_>, from, n| {
             s.set_ip_summed(bindings::CHECKSUM_COMPLETE as u8);
             s.postpull_rcsum(from, n)
         };

@@ -25,8 +25,10 @@ use crate::net::rcu::{
     ReadSection,
 };
 use crate::net::skb::{
-    DropReason, //
-    SkBuff,
+    Action, //
+    DropReason,
+    RxSkb,
+    Verdict,
 };
 use core::ptr::{
     null_mut, //
@@ -37,16 +39,6 @@ use kernel::{
     prelude::*,
 };
 
-/// What a receive callback does with a datagram.
-pub(crate) enum Verdict {
-    /// Hand the decapsulated packet to IP protocol `n` (`encap_rcv`
-    /// returns `-n` and the IP layer resubmits it).
-    Resubmit(u8),
-    /// Free the packet, for this reason: it is malformed, or its port is
-    /// going away.
-    Drop(DropReason),
-}
-
 /// The receive side of a tunnel socket: decapsulates one datagram, and
 /// takes part in GRO.
 pub(crate) trait Receiver: Send + Sync + 'static {
@@ -54,8 +46,9 @@ pub(crate) trait Receiver: Send + Sync + 'static {
     fn family(&self) -> Family;
 
     /// Decapsulates `skb`, whose data starts at its UDP header, received on
-    /// the port configured as `self`. Runs in softirq context under RCU.
-    fn receive(&self, skb: &mut SkBuff<'_>) -> Verdict;
+    /// the port configured as `self`, and ends it with its verdict. Runs in
+    /// softirq context under RCU.
+    fn receive(&self, skb: RxSkb<'_>) -> Verdict;
 
     /// GRO's receive step: consumes the encapsulation header after UDP
     /// and names the inner protocol to aggregate under, or flushes.
@@ -280,26 +273,28 @@ unsafe extern "C" fn encap_rcv<T: Receiver>(sk: *mut bindings::sock, skb: *mut b
     // C's `fou_udp_recv` relies on the same (`rcu_dereference_sk_user_data`).
     let rcu = unsafe { ReadSection::assume_held() };
     // SAFETY: UDP calls `encap_rcv` with a valid socket and a packet it
-    // gives to us: we return it for resubmission or free it.
-    let Some(mut skb) = (unsafe { SkBuff::from_raw(skb) }) else {
+    // gives to us: we return it for resubmission or free it, by the
+    // verdict, after which nothing else uses it.
+    let Some(rx) = (unsafe { RxSkb::from_raw(skb) }) else {
         return 0;
     };
     // SAFETY: UDP calls `encap_rcv` with a socket set up by `open`; `rcu`
     // is held.
-    let verdict = match unsafe { receiver::<T>(sk, rcu) } {
-        Some(r) => r.receive(&mut skb),
-        None => Verdict::Drop(DropReason::SocketClose),
+    let Verdict(action) = match unsafe { receiver::<T>(sk, rcu) } {
+        Some(r) => r.receive(rx),
+        None => rx.drop_for(DropReason::SocketClose),
     };
-    match verdict {
-        Verdict::Resubmit(proto) => -c_int::from(proto),
-        Verdict::Drop(reason) => {
+    match action {
+        Action::Resubmit(proto) => -c_int::from(proto),
+        Action::Drop(reason) => {
             // Counted where `ss -uam` (skmem `d`) and /proc/net/udp show
             // the socket's drops.
             // SAFETY: `sk` is valid during the call; the packet is ours to
-            // free since this returns 0 for it.
+            // free since this returns 0 for it, and the verdict consumed
+            // its only wrapper.
             unsafe {
                 bindings::sk_drops_inc(sk);
-                skb.drop_packet(sk, reason);
+                bindings::sk_skb_reason_drop(sk, skb, reason.raw());
             }
             0
         }
@@ -389,8 +384,8 @@ mod tests {
         fn family(&self) -> Family {
             Family::Inet
         }
-        fn receive(&self, _skb: &mut SkBuff<'_>) -> Verdict {
-            Verdict::Drop(DropReason::SocketClose)
+        fn receive(&self, skb: RxSkb<'_>) -> Verdict {
+            skb.drop_for(DropReason::SocketClose)
         }
         fn gro_receive(&self, _gro: &mut GroPacket<'_>) -> GroVerdict {
             GroVerdict::Flush
