@@ -9,7 +9,10 @@ use core::{
 };
 use kernel::{
     prelude::*, //
-    types::Opaque,
+    types::{
+        ForeignOwnable, //
+        Opaque,
+    },
 };
 
 /// Proof that the code holding it runs inside an RCU read-side critical
@@ -43,20 +46,32 @@ impl ReadSection<'_> {
 struct RcuBox<T> {
     /// First, so that a pointer to the head is a pointer to the box.
     head: Opaque<bindings::callback_head>,
+    /// The box's own foreign pointer ([`ForeignOwnable::into_foreign`]),
+    /// for the callback that takes it back.
+    foreign: *mut c_void,
     value: T,
 }
 
+/// The owner of an [`RcuBox`] while C holds it (in a socket's
+/// `sk_user_data`): the kernel's `KBox`, through [`ForeignOwnable`].
+type Owner<T> = KBox<RcuBox<T>>;
+
 /// A heap `T` that readers may reach under RCU until it is retired.
 ///
-/// Dropping it does not free `T` at once: it queues the free after a grace
-/// period, so RCU readers that found it keep a valid object. Module exit
-/// must wait for those frees with [`RcuBarrier`].
+/// The value is handed to C as a foreign-owned [`KBox`]
+/// ([`ForeignOwnable`]): readers borrow it for their read-side section, and
+/// dropping this owner does not take it back at once: it queues that after
+/// a grace period, once no borrow is left, so RCU readers that found it keep
+/// a valid object. Module exit must wait for those frees with
+/// [`RcuBarrier`].
 ///
 /// # Invariants
 ///
-/// `ptr` is a live `RcuBox<T>` from `KBox::into_raw`, owned by this value.
+/// `foreign` is from `Owner::<T>::into_foreign`, not yet taken back, and the
+/// box's `foreign` field holds it; this value owns it.
 pub(crate) struct RcuOwned<T: Send + Sync + 'static> {
-    ptr: NonNull<RcuBox<T>>,
+    foreign: NonNull<c_void>,
+    _p: PhantomData<T>,
 }
 
 // SAFETY: `RcuOwned<T>` owns a `T` and hands out `&T` only.
@@ -67,22 +82,29 @@ unsafe impl<T: Send + Sync + 'static> Sync for RcuOwned<T> {}
 impl<T: Send + Sync + 'static> RcuOwned<T> {
     /// Allocates `value`.
     pub(crate) fn new(value: T) -> Result<Self> {
-        let b = KBox::new(
+        let b = Owner::new(
             RcuBox {
                 head: Opaque::uninit(),
+                foreign: core::ptr::null_mut(),
                 value,
             },
             GFP_KERNEL,
         )?;
-        // INVARIANT: from `KBox::into_raw`, owned here.
+        let foreign = b.into_foreign();
+        // SAFETY: `foreign` is from `into_foreign` just now: nothing else
+        // borrows the box, and it is taken back only after this borrow.
+        unsafe { Owner::<T>::borrow_mut(foreign).foreign = foreign };
+        // INVARIANT: foreign-owned just now, recorded in the box.
         Ok(RcuOwned {
-            ptr: NonNull::from(KBox::leak(b)),
+            // Never NULL (`into_foreign`'s guarantee).
+            foreign: NonNull::new(foreign).ok_or(ENOMEM)?,
+            _p: PhantomData,
         })
     }
 
     /// The address RCU readers are given.
-    pub(crate) fn as_ptr(&self) -> *mut core::ffi::c_void {
-        self.ptr.as_ptr().cast()
+    pub(crate) fn as_ptr(&self) -> *mut c_void {
+        self.foreign.as_ptr()
     }
 
     /// Returns the value a reader found at `ptr`.
@@ -92,11 +114,11 @@ impl<T: Send + Sync + 'static> RcuOwned<T> {
     /// `ptr` came from [`RcuOwned::as_ptr`] of an `RcuOwned<T>`, read inside
     /// `_rcu`, before the owner was dropped. The reference lives no longer
     /// than `_rcu`.
-    pub(crate) unsafe fn from_rcu_ptr<'a>(ptr: *mut core::ffi::c_void, _rcu: ReadSection<'a>) -> &'a T {
-        // SAFETY: guaranteed by the caller: the box is not freed before the
-        // grace period that follows the read-side section of `_rcu`, which
-        // the reference does not outlive.
-        unsafe { &(*ptr.cast::<RcuBox<T>>()).value }
+    pub(crate) unsafe fn from_rcu_ptr<'a>(ptr: *mut c_void, _rcu: ReadSection<'a>) -> &'a T {
+        // SAFETY: `ptr` is the box's foreign pointer (guaranteed by the
+        // caller); it is taken back (`free_rcu_box`) only after the grace
+        // period that follows `_rcu`'s section, which `'a` does not outlive.
+        unsafe { &Owner::<T>::borrow(ptr).value }
     }
 }
 
@@ -104,34 +126,39 @@ impl<T: Send + Sync + 'static> core::ops::Deref for RcuOwned<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
-        // SAFETY: `ptr` is live while `self` is (type invariant).
-        unsafe { &self.ptr.as_ref().value }
+        // SAFETY: foreign-owned and not taken back while `self` lives (type
+        // invariant).
+        unsafe { &Owner::<T>::borrow(self.foreign.as_ptr()).value }
     }
 }
 
-/// The `call_rcu` callback: frees the box.
+/// The `call_rcu` callback: takes the box back and frees it.
 ///
 /// # Safety
 ///
 /// `head` is the `rcu_head` of an `RcuBox<T>` that [`RcuOwned::drop`]
 /// gave up with `call_rcu`, called once, after its grace period.
 unsafe extern "C" fn free_rcu_box<T: Send + Sync + 'static>(head: *mut bindings::callback_head) {
-    // SAFETY: `head` is the first field of a `#[repr(C)] RcuBox<T>` queued
-    // by `RcuOwned::drop`, which gave up ownership; the grace period is over.
-    drop(unsafe { KBox::from_raw(head.cast::<RcuBox<T>>()) });
+    // SAFETY: `head` is the first field of a `#[repr(C)] RcuBox<T>` (a
+    // pointer to the whole box, from `RcuOwned::drop`), whose `foreign` is
+    // its foreign pointer, given up by its owner; the grace period is over,
+    // so no reader's borrow is left, and this is the one time it is taken
+    // back.
+    drop(unsafe { Owner::<T>::from_foreign((*head.cast::<RcuBox<T>>()).foreign) });
 }
 
 impl<T: Send + Sync + 'static> Drop for RcuOwned<T> {
     fn drop(&mut self) {
-        // SAFETY: `ptr` is live and owned (type invariant); ownership passes
-        // to the callback, which frees it after a grace period. Module exit
-        // waits for it (`RcuBarrier`).
+        // SAFETY: the box is foreign-owned and ours (type invariant), so it
+        // may be borrowed; ownership passes to the callback, which takes it
+        // back after a grace period, after this borrow and the readers'.
+        // The head's address is taken from a pointer to the whole box, as
+        // the callback reads the box from it. Module exit waits for it
+        // (`RcuBarrier`).
         unsafe {
-            bindings::call_rcu(
-                Opaque::cast_into(&raw const (*self.ptr.as_ptr()).head),
-                Some(free_rcu_box::<T>),
-            )
-        };
+            let b: *const RcuBox<T> = Owner::<T>::borrow(self.foreign.as_ptr());
+            bindings::call_rcu(Opaque::cast_into(&raw const (*b).head), Some(free_rcu_box::<T>));
+        }
     }
 }
 
