@@ -6,6 +6,10 @@ use crate::bindings;
 use core::{
     marker::PhantomData, //
     ptr::NonNull,
+    sync::atomic::{
+        AtomicPtr, //
+        Ordering,
+    },
 };
 use kernel::{
     prelude::*, //
@@ -47,8 +51,9 @@ struct RcuBox<T> {
     /// First, so that a pointer to the head is a pointer to the box.
     head: Opaque<bindings::callback_head>,
     /// The box's own foreign pointer ([`ForeignOwnable::into_foreign`]),
-    /// for the callback that takes it back.
-    foreign: *mut c_void,
+    /// recorded once the box is foreign-owned, for the callback that takes
+    /// it back.
+    foreign: AtomicPtr<c_void>,
     value: T,
 }
 
@@ -67,8 +72,9 @@ type Owner<T> = KBox<RcuBox<T>>;
 ///
 /// # Invariants
 ///
-/// `foreign` is from `Owner::<T>::into_foreign`, not yet taken back, and the
-/// box's `foreign` field holds it; this value owns it.
+/// `foreign` is from `Owner::<T>::into_foreign`, not yet taken back, and
+/// from [`RcuOwned::new`]'s return on the box's `foreign` field holds it;
+/// this value owns it.
 pub(crate) struct RcuOwned<T: Send + Sync + 'static> {
     foreign: NonNull<c_void>,
     _p: PhantomData<T>,
@@ -82,24 +88,30 @@ unsafe impl<T: Send + Sync + 'static> Sync for RcuOwned<T> {}
 impl<T: Send + Sync + 'static> RcuOwned<T> {
     /// Allocates `value`.
     pub(crate) fn new(value: T) -> Result<Self> {
-        let b = Owner::new(
+        let foreign = Owner::new(
             RcuBox {
                 head: Opaque::uninit(),
-                foreign: core::ptr::null_mut(),
+                foreign: AtomicPtr::new(core::ptr::null_mut()),
                 value,
             },
             GFP_KERNEL,
-        )?;
-        let foreign = b.into_foreign();
-        // SAFETY: `foreign` is from `into_foreign` just now: nothing else
-        // borrows the box, and it is taken back only after this borrow.
-        unsafe { Owner::<T>::borrow_mut(foreign).foreign = foreign };
-        // INVARIANT: foreign-owned just now, recorded in the box.
-        Ok(RcuOwned {
-            // Never NULL (`into_foreign`'s guarantee).
+        )?
+        .into_foreign();
+        // INVARIANT: foreign-owned just now (never NULL: `into_foreign`'s
+        // guarantee), recorded in the box before this returns.
+        let owned = RcuOwned::<T> {
             foreign: NonNull::new(foreign).ok_or(ENOMEM)?,
             _p: PhantomData,
-        })
+        };
+        owned.boxed().foreign.store(foreign, Ordering::Relaxed);
+        Ok(owned)
+    }
+
+    /// The box, for as long as `self` owns it.
+    fn boxed(&self) -> &RcuBox<T> {
+        // SAFETY: foreign-owned and not taken back while `self` lives (type
+        // invariant): only `drop` queues the callback that takes it back.
+        unsafe { Owner::<T>::borrow(self.foreign.as_ptr()) }
     }
 
     /// The address RCU readers are given.
@@ -126,9 +138,7 @@ impl<T: Send + Sync + 'static> core::ops::Deref for RcuOwned<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
-        // SAFETY: foreign-owned and not taken back while `self` lives (type
-        // invariant).
-        unsafe { &Owner::<T>::borrow(self.foreign.as_ptr()).value }
+        &self.boxed().value
     }
 }
 
@@ -141,24 +151,22 @@ impl<T: Send + Sync + 'static> core::ops::Deref for RcuOwned<T> {
 unsafe extern "C" fn free_rcu_box<T: Send + Sync + 'static>(head: *mut bindings::callback_head) {
     // SAFETY: `head` is the first field of a `#[repr(C)] RcuBox<T>` (a
     // pointer to the whole box, from `RcuOwned::drop`), whose `foreign` is
-    // its foreign pointer, given up by its owner; the grace period is over,
-    // so no reader's borrow is left, and this is the one time it is taken
-    // back.
-    drop(unsafe { Owner::<T>::from_foreign((*head.cast::<RcuBox<T>>()).foreign) });
+    // its foreign pointer (stored before its owner could be dropped; the
+    // grace period orders it before this), given up by its owner; the grace
+    // period is over, so no reader's borrow is left, and this is the one
+    // time it is taken back.
+    drop(unsafe { Owner::<T>::from_foreign((*head.cast::<RcuBox<T>>()).foreign.load(Ordering::Relaxed)) });
 }
 
 impl<T: Send + Sync + 'static> Drop for RcuOwned<T> {
     fn drop(&mut self) {
-        // SAFETY: the box is foreign-owned and ours (type invariant), so it
-        // may be borrowed; ownership passes to the callback, which takes it
-        // back after a grace period, after this borrow and the readers'.
-        // The head's address is taken from a pointer to the whole box, as
-        // the callback reads the box from it. Module exit waits for it
-        // (`RcuBarrier`).
-        unsafe {
-            let b: *const RcuBox<T> = Owner::<T>::borrow(self.foreign.as_ptr());
-            bindings::call_rcu(Opaque::cast_into(&raw const (*b).head), Some(free_rcu_box::<T>));
-        }
+        let b: *const RcuBox<T> = self.boxed();
+        // SAFETY: the box is foreign-owned and ours (type invariant);
+        // ownership passes to the callback, which takes it back after a
+        // grace period, after the readers' borrows. The head's address is
+        // taken from a pointer to the whole box, as the callback reads the
+        // box from it. Module exit waits for it (`RcuBarrier`).
+        unsafe { bindings::call_rcu(Opaque::cast_into(&raw const (*b).head), Some(free_rcu_box::<T>)) };
     }
 }
 
