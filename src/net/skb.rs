@@ -210,7 +210,9 @@ impl<'a> SkBuff<'a> {
     #[inline]
     fn headlen(&self) -> u32 {
         let (len, data_len) = self.fields();
-        len - data_len
+        // A valid packet's `len` counts its `data_len` (as C, no check: one
+        // per call on every packet with overflow checks on).
+        len.wrapping_sub(data_len)
     }
 
     /// The `headers` group of the packet: its header offsets, checksum
@@ -570,7 +572,8 @@ impl<'a> RxSkb<'a> {
         // `data` are linear (checked above), so `len` stays at least
         // `data_len` and `data` within the linear area.
         unsafe {
-            (*skb).len -= u32::from(n);
+            // No overflow: `len` is at least the linear `n` (checked above).
+            (*skb).len = (*skb).len.wrapping_sub(u32::from(n));
             (*skb).data = (*skb).data.add(usize::from(n));
         }
         Ok(())
