@@ -11,7 +11,8 @@ u32 fou_rs_dump_portid(struct netlink_callback *cb) { return NETLINK_CB(cb->skb)
 const struct genl_info *fou_rs_dump_info(struct netlink_callback *cb) { return genl_info_dump(cb); }
 struct sk_buff *fou_rs_genlmsg_new_default(void) { return genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL); }
 void fou_rs_genl_set_err_msg(struct genl_info *info, const char *msg) { if (info->extack) info->extack->_msg = msg; }
-void *fou_rs_sk_user_data_rcu(const struct sock *sk) { return rcu_dereference_sk_user_data(sk); }
+const unsigned long fou_rs_sk_user_data_offset = offsetof(struct sock, sk_user_data);
+const unsigned long fou_rs_sk_user_data_ptrmask = SK_USER_DATA_PTRMASK;
 void fou_rs_sk_alloc_atomic(struct sock *sk) { sk->sk_allocation = GFP_ATOMIC; }
 __be32 fou_rs_sk_rcv_saddr(const struct sock *sk) { return sk->sk_rcv_saddr; }
 __be32 fou_rs_sk_daddr(const struct sock *sk) { return sk->sk_daddr; }

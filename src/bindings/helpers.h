@@ -35,10 +35,12 @@ struct sk_buff *fou_rs_genlmsg_new_default(void);
 /* GENL_SET_ERR_MSG(info, msg) for a msg that is not a literal; static. */
 void fou_rs_genl_set_err_msg(struct genl_info *info, const char *msg);
 
-/* rcu_dereference_sk_user_data(sk), for the receive path: a field of
- * struct sock, whose layout libclang and GCC see differently under the
- * debug config (the field lies past the point where they part). */
-void *fou_rs_sk_user_data_rcu(const struct sock *sk);
+/* Where rcu_dereference_sk_user_data(sk) reads, as GCC lays out struct sock
+ * (libclang places the field elsewhere under the debug config: it lies past
+ * the point where they part), and the mask it applies: the receive path
+ * reads the field itself, without a call per packet. */
+extern const unsigned long fou_rs_sk_user_data_offset;
+extern const unsigned long fou_rs_sk_user_data_ptrmask;
 
 /* sk->sk_allocation = GFP_ATOMIC, as fou_create sets it. */
 void fou_rs_sk_alloc_atomic(struct sock *sk);

@@ -309,8 +309,17 @@ unsafe extern "C" fn encap_rcv<T: Receiver>(sk: *mut bindings::sock, skb: *mut b
 /// since, then its `sk_user_data` is NULL). The receiver is borrowed for as
 /// long as `rcu` is held.
 unsafe fn receiver<'a, T: Receiver>(sk: *mut bindings::sock, rcu: ReadSection<'a>) -> Option<&'a T> {
-    // SAFETY: `sk` is valid during the callback.
-    let data = unsafe { bindings::fou_rs_sk_user_data_rcu(sk) };
+    // `rcu_dereference_sk_user_data`, without a call: the field's offset and
+    // the mask of its flag bits come from C (GCC's layout).
+    // CAST: `unsigned long` is pointer-sized in the kernel.
+    // SAFETY: `sk` is valid during the callback, and a pointer-sized,
+    // aligned `sk_user_data` lies at that offset in it, read once as
+    // `rcu_dereference` reads it; the C constants are never written.
+    let data = unsafe {
+        let field = sk.byte_add(bindings::fou_rs_sk_user_data_offset as usize).cast::<*mut c_void>();
+        let p = core::ptr::read_volatile(field);
+        p.wrapping_byte_sub(p as usize & !(bindings::fou_rs_sk_user_data_ptrmask as usize))
+    };
     if data.is_null() {
         return None;
     }
