@@ -416,6 +416,10 @@ def compare(kind, c_out, rs_out, again=()):
     known, unknown = d
     unstable = []
     if again:
+        missing = [f for f in again if not os.path.exists(f)]
+        if missing:
+            print(f"the second run recorded nothing: {' '.join(missing)} missing (see the module loads above)")
+            return 1
         d2 = differences(kind, load(again[0]), load(again[1]))
         if d2 is None:
             return 1
