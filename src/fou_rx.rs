@@ -14,8 +14,7 @@
 //! in `receive`.
 
 use crate::config::{
-    Encap, //
-    Family,
+    Family, //
     PortConfig,
 };
 use crate::fou_tx::{
@@ -34,8 +33,7 @@ use crate::net::gro::{
     GroVerdict,
 };
 use crate::net::skb::{
-    self as skb, //
-    PullError,
+    PullError, //
     RemCsum,
     RxSkb,
     Verdict,
@@ -82,12 +80,7 @@ impl PortConfig {
                 skb.read(UDP_HLEN + GUE_HLEN, &mut opts).map_err(|_| DropCause::Malformed)?;
                 gue::validate_flags(flags, &opts)?
             }
-            _ => {
-                let mut buf = [0u8; gue::MAX_OPTLEN];
-                let opts = buf.get_mut(..optlen).ok_or(DropCause::Malformed)?;
-                skb.read(UDP_HLEN + GUE_HLEN, opts).map_err(|_| DropCause::Malformed)?;
-                gue::validate_flags(flags, opts)?
-            }
+            _ => other_options(skb, flags, optlen)?,
         };
         if control {
             return Err(DropCause::Control);
@@ -105,6 +98,18 @@ impl PortConfig {
         gue_pull(skb, self.key.family, hlen, remcsum)?;
         Ok(proto_ctype)
     }
+}
+
+/// Reads and validates GUE options of another length than fou-rs and C
+/// send, through a buffer of the largest size. Out of line: rare, and the
+/// buffer would enlarge the frame of the receive function.
+#[cold]
+#[inline(never)]
+fn other_options(skb: &mut RxSkb<'_>, flags: u16, optlen: usize) -> Result<gue::GueOptions, DropCause> {
+    let mut buf = [0u8; gue::MAX_OPTLEN];
+    let opts = buf.get_mut(..optlen).ok_or(DropCause::Malformed)?;
+    skb.read(UDP_HLEN + GUE_HLEN, opts).map_err(|_| DropCause::Malformed)?;
+    Ok(gue::validate_flags(flags, opts)?)
 }
 
 /// Removes the `len` bytes of encapsulation in front of the inner packet,
@@ -211,61 +216,81 @@ fn gue_gro_complete(gro: &GroComplete<'_>) -> Option<(u8, usize)> {
     }
 }
 
-impl PortConfig {
-    /// Decapsulates `skb`; returns the inner IP protocol, or why the packet
-    /// is dropped.
+/// The receiver of a FOU direct port (`fou_udp_recv`, `fou_gro_receive`,
+/// `fou_gro_complete`).
+pub(crate) struct FouReceiver;
+
+/// The receiver of a GUE port (`gue_udp_recv`, `gue_gro_receive`,
+/// `gue_gro_complete`).
+pub(crate) struct GueReceiver;
+
+impl Receiver for FouReceiver {
+    type Port = PortState;
+
+    fn family(port: &PortState) -> Family {
+        port.cfg.key.family
+    }
+
+    /// The UDP payload is the inner packet. Strips the UDP header and lets
+    /// the IP layer hand the rest to the port's protocol, which validates
+    /// it like any packet of that protocol.
     #[inline]
-    fn decapsulate(&self, skb: &mut RxSkb<'_>) -> Result<u8, DropCause> {
-        match self.encap {
-            // FOU direct: the UDP payload is the inner packet. Strip the UDP
-            // header and let the IP layer hand the rest to `ipproto`, which
-            // validates it like any packet of that protocol.
-            Encap::Direct { ipproto } => {
-                // CAST: `UDP_HLEN` is 8.
-                fou_recv_pull(skb, self.key.family, UDP_HLEN as u16)?;
-                Ok(ipproto)
-            }
-            Encap::Gue => self.receive_gue(skb),
-        }
+    fn receive(port: &PortState, mut skb: RxSkb<'_>) -> Verdict {
+        // CAST: `UDP_HLEN` is 8.
+        let decap = fou_recv_pull(&mut skb, port.cfg.key.family, UDP_HLEN as u16).map_err(DropCause::from);
+        port.deliver(skb, decap.map(|()| port.ipproto))
+    }
+
+    fn gro_receive(port: &PortState, _gro: &mut GroPacket<'_>) -> GroVerdict {
+        GroVerdict::Inner(port.ipproto)
+    }
+
+    fn gro_complete(port: &PortState, _gro: &GroComplete<'_>) -> Option<(u8, usize)> {
+        Some((port.ipproto, 0))
     }
 }
 
-impl Receiver for PortState {
-    fn family(&self) -> Family {
-        self.cfg.key.family
+impl Receiver for GueReceiver {
+    type Port = PortState;
+
+    fn family(port: &PortState) -> Family {
+        port.cfg.key.family
     }
 
-    fn gro_receive(&self, gro: &mut GroPacket<'_>) -> GroVerdict {
-        let proto = match self.cfg.encap {
-            Encap::Direct { ipproto } => Some(ipproto),
-            Encap::Gue => gue_gro_receive(gro, self.cfg.remcsum_nopartial),
-        };
-        match proto {
+    #[inline]
+    fn receive(port: &PortState, mut skb: RxSkb<'_>) -> Verdict {
+        let decap = port.cfg.receive_gue(&mut skb);
+        port.deliver(skb, decap)
+    }
+
+    fn gro_receive(port: &PortState, gro: &mut GroPacket<'_>) -> GroVerdict {
+        match gue_gro_receive(gro, port.cfg.remcsum_nopartial) {
             Some(p) => GroVerdict::Inner(p),
             None => GroVerdict::Flush,
         }
     }
 
-    fn gro_complete(&self, gro: &GroComplete<'_>) -> Option<(u8, usize)> {
-        match self.cfg.encap {
-            Encap::Direct { ipproto } => Some((ipproto, 0)),
-            Encap::Gue => gue_gro_complete(gro),
-        }
+    fn gro_complete(_port: &PortState, gro: &GroComplete<'_>) -> Option<(u8, usize)> {
+        gue_gro_complete(gro)
     }
+}
 
-    #[inline]
-    fn receive(&self, mut skb: RxSkb<'_>) -> Verdict {
-        match self.cfg.decapsulate(&mut skb) {
+impl PortState {
+    /// Ends a received packet: resubmits it to its inner protocol, counted,
+    /// or drops it for the cause decapsulation gave.
+    #[inline(always)]
+    fn deliver(&self, skb: RxSkb<'_>, decap: Result<u8, DropCause>) -> Verdict {
+        match decap {
             Ok(proto) => {
-                self.stats.add(Counter::RxPackets, 1);
+                self.stats.inc(Counter::RxPackets);
                 self.stats.add(Counter::RxBytes, u64::from(skb.len()));
-                if !skb::protocol_handled(self.cfg.key.family, proto) {
-                    self.stats.add(Counter::NoHandler, 1);
+                if !self.protocols.handled(proto) {
+                    self.stats.inc(Counter::NoHandler);
                 }
                 skb.resubmit(proto)
             }
             Err(cause) => {
-                self.stats.add(cause.counter(), 1);
+                self.stats.inc(cause.counter());
                 skb.drop_for(cause.reason())
             }
         }

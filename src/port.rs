@@ -8,8 +8,13 @@
 //! last key it sent, so no port is skipped at message boundaries.
 
 use crate::config::{
-    PortConfig, //
+    Encap, //
+    PortConfig,
     PortKey,
+};
+use crate::fou_rx::{
+    FouReceiver, //
+    GueReceiver,
 };
 use crate::net::errno::eaddrinuse;
 use crate::stats::{
@@ -21,6 +26,7 @@ use crate::net::netns::{
     PernetId,
     PernetState,
 };
+use crate::net::skb::Protocols;
 use crate::net::udp_tunnel::TunnelSocket;
 use kernel::{
     new_mutex, //
@@ -111,6 +117,11 @@ impl<V> PortTable<V> {
 pub(crate) struct PortState {
     /// The configuration the port was added with.
     pub(crate) cfg: PortConfig,
+    /// The inner protocol of a FOU direct port (0 for GUE, whose packets
+    /// name theirs), read on every packet without a test of `cfg.encap`.
+    pub(crate) ipproto: u8,
+    /// Where its packets go: the IP protocol table of its family.
+    pub(crate) protocols: Protocols,
     /// What it received and dropped.
     pub(crate) stats: PortStats,
 }
@@ -170,13 +181,22 @@ impl FouNet {
         if ports.contains(&cfg.key) {
             return Err(eaddrinuse());
         }
-        let socket = TunnelSocket::open(net, &cfg.key, |addrs| PortState {
+        let state = |addrs| PortState {
             cfg: PortConfig {
                 key: PortKey::of_socket(addrs),
                 ..cfg
             },
+            ipproto: match cfg.encap {
+                Encap::Direct { ipproto } => ipproto,
+                Encap::Gue => 0,
+            },
+            protocols: Protocols::of(cfg.key.family),
             stats,
-        })?;
+        };
+        let socket = match cfg.encap {
+            Encap::Direct { .. } => TunnelSocket::open::<FouReceiver>(net, &cfg.key, state),
+            Encap::Gue => TunnelSocket::open::<GueReceiver>(net, &cfg.key, state),
+        }?;
         let cfg = socket.data().cfg;
         ports.insert(node, cfg.key, socket)?;
         Ok(cfg)

@@ -139,6 +139,12 @@ impl PortStats {
         self.counters.add(c as usize, v);
     }
 
+    /// Adds one to counter `c` on this CPU.
+    #[inline]
+    pub(crate) fn inc(&self, c: Counter) {
+        self.counters.inc(c as usize);
+    }
+
     /// The counters now; `socket_drops` is the port's socket's drop counter,
     /// from which the drops UDP made before decapsulation follow.
     pub(crate) fn snapshot(&self, socket_drops: u64) -> Snapshot {
@@ -203,7 +209,7 @@ mod tests {
         let s = PortStats::new()?;
         s.add(Counter::RxPackets, 2);
         s.add(Counter::RxBytes, 100);
-        s.add(Counter::DropControl, 1);
+        s.inc(Counter::DropControl);
         s.add(Counter::DropRemCsum, 1);
         s.add(Counter::NoHandler, 1);
         // The socket counted the two drops above and three of UDP's.

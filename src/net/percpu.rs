@@ -69,6 +69,27 @@ impl<const N: usize> PerCpuCounters<N> {
         };
     }
 
+    /// Adds one to counter `i` on the running CPU (`this_cpu_inc`: on
+    /// x86-64 SMP kernels one `inc`, no register for the one); an `i` of
+    /// `N` or more counts nothing.
+    #[inline]
+    pub(crate) fn inc(&self, i: usize) {
+        if i >= N {
+            return;
+        }
+        #[cfg(all(target_arch = "x86_64", CONFIG_SMP))]
+        // SAFETY: as in `add`.
+        unsafe {
+            core::arch::asm!(
+                "inc qword ptr gs:[{p}]",
+                p = in(reg) self.base.as_ptr().wrapping_add(i),
+                options(nostack),
+            )
+        };
+        #[cfg(not(all(target_arch = "x86_64", CONFIG_SMP)))]
+        self.add(i, 1);
+    }
+
     /// The counters summed over every possible CPU. Counts added meanwhile
     /// may or may not be included.
     pub(crate) fn sum(&self) -> [u64; N] {

@@ -12,8 +12,13 @@ use crate::net::inet::Family;
 use crate::net::encap::Flow;
 use core::{
     cell::Cell, //
+    ffi::c_void,
     marker::PhantomData,
     ptr::NonNull,
+    sync::atomic::{
+        AtomicPtr, //
+        Ordering,
+    },
 };
 use kernel::{
     error::to_result, //
@@ -199,7 +204,8 @@ impl<'a> SkBuff<'a> {
     /// at or after `head`.
     #[inline(always)]
     fn headroom(&self) -> usize {
-        self.raw().data as usize - self.raw().head as usize
+        // A valid packet's `data` is at or after `head` (as C, no check).
+        (self.raw().data as usize).wrapping_sub(self.raw().head as usize)
     }
 
     /// Bytes in the linear area from `data` on (`skb_headlen`).
@@ -301,7 +307,8 @@ impl<'a> SkBuff<'a> {
         // `csum_offset` share a union member with `csum`, plain integers
         // whatever the checksum state.
         let c = unsafe { &(*h).__bindgen_anon_1.__bindgen_anon_1 };
-        (c_int::from(c.csum_start) - headroom, c.csum_offset)
+        // No overflow: both are less than 64 KiB.
+        (c_int::from(c.csum_start).wrapping_sub(headroom), c.csum_offset)
     }
 
     /// Leaves the inner checksum to the receiver (remote checksum offload
@@ -498,21 +505,40 @@ impl<'a> SkBuff<'a> {
 /// # Invariants
 ///
 /// `0` is a packet given to a receive callback, which this value may read
-/// and modify for `'a`, and which nothing else touches meanwhile.
+/// and modify for `'a`, and which nothing else touches meanwhile. Its
+/// network header has at least [`MIN_IP_HLEN`] bytes in the buffer (the IP
+/// layer pulled the whole header into the linear area before UDP saw the
+/// packet; nothing here moves the header or shortens the buffer: pulls move
+/// `data` forward, and a reallocation keeps the offsets and bytes).
 pub(crate) struct RxSkb<'a>(SkBuff<'a>);
 
-/// What becomes of a received packet: made only by consuming the packet
-/// ([`RxSkb::resubmit`], [`RxSkb::drop_for`]).
-pub(crate) struct Verdict(pub(super) Action);
+/// The shortest IP header (IPv4's without options; IPv6's is 40 bytes): the
+/// network header of a received packet has at least these bytes.
+pub(super) const MIN_IP_HLEN: usize = 20;
 
-/// A verdict's action, for the receive callback of this layer.
-pub(super) enum Action {
-    /// Hand the decapsulated packet to IP protocol `n` (`encap_rcv`
-    /// returns `-n` and the IP layer resubmits it).
-    Resubmit(u8),
-    /// Free the packet, for this reason: it is malformed, or its port is
-    /// going away.
-    Drop(DropReason),
+/// What becomes of a received packet: made only by consuming the packet
+/// ([`RxSkb::resubmit`], [`RxSkb::drop_for`]). Held as one integer, so
+/// that the receive callback's common path tests one value: `-proto`,
+/// below zero, to hand the packet to IP protocol `proto` (what `encap_rcv`
+/// returns for it); a drop reason's C value, above zero, to free it; zero
+/// (a resubmission to protocol 0, which is none) frees it too.
+pub(crate) struct Verdict(c_int);
+
+impl Verdict {
+    /// What `encap_rcv` returns to resubmit the packet (`-proto`), or
+    /// `None` to free it.
+    #[inline(always)]
+    pub(super) fn resubmit_to(&self) -> Option<c_int> {
+        (self.0 < 0).then_some(self.0)
+    }
+
+    /// Why the packet is freed, when it is.
+    pub(super) fn drop_reason(&self) -> bindings::skb_drop_reason {
+        match u32::try_from(self.0) {
+            Ok(0) | Err(_) => DropReason::IpNoProto.raw(),
+            Ok(reason) => reason,
+        }
+    }
 }
 
 impl<'a> core::ops::Deref for RxSkb<'a> {
@@ -534,24 +560,31 @@ impl<'a> RxSkb<'a> {
     ///
     /// # Safety
     ///
-    /// `ptr` is a packet the kernel gave to the caller to resubmit or free,
-    /// which this value may read and modify for `'a`, and nothing else
-    /// touches meanwhile; the caller acts on the verdict.
-    pub(super) unsafe fn from_raw(ptr: *mut bindings::sk_buff) -> Option<Self> {
-        // SAFETY: guaranteed by the caller.
-        // INVARIANT: as above.
-        unsafe { SkBuff::from_raw(ptr) }.map(RxSkb)
+    /// `ptr` is a packet (not NULL) the kernel gave to the caller to
+    /// resubmit or free, which this value may read and modify for `'a`,
+    /// and nothing else touches meanwhile; the caller acts on the verdict.
+    /// Its network header is an IP header of at least [`MIN_IP_HLEN`] bytes
+    /// in the buffer, as for any packet UDP receives.
+    pub(super) unsafe fn from_raw(ptr: *mut bindings::sk_buff) -> Self {
+        // INVARIANT: guaranteed by the caller.
+        RxSkb(SkBuff {
+            // SAFETY: not NULL, guaranteed by the caller.
+            ptr: unsafe { NonNull::new_unchecked(ptr) },
+            _p: PhantomData,
+        })
     }
 
     /// The verdict that hands the packet to IP protocol `proto`.
     pub(crate) fn resubmit(self, proto: u8) -> Verdict {
-        Verdict(Action::Resubmit(proto))
+        Verdict(-c_int::from(proto))
     }
 
     /// The verdict that frees the packet for `reason`, counted in the
     /// socket's drops.
     pub(crate) fn drop_for(self, reason: DropReason) -> Verdict {
-        Verdict(Action::Drop(reason))
+        const { assert!(bindings::skb_drop_reason_SKB_DROP_REASON_MAX < c_int::MAX as u32) };
+        // CAST: below `c_int::MAX` (checked above); every reason is above 0.
+        Verdict(reason.raw() as c_int)
     }
 
     /// Whether the linear area holds `n` bytes from `data` on.
@@ -583,29 +616,27 @@ impl<'a> RxSkb<'a> {
     /// total length, IPv6's payload length) by `n`, for a receive path that
     /// hands the packet on under its outer IP header without `n` bytes of
     /// encapsulation. [`PullError::Short`], nothing changed, when the field
-    /// is less than `n` or the packet has no such header in its linear
-    /// area.
+    /// is less than `n`.
     #[inline(always)]
     pub(crate) fn shorten_network_len(&mut self, family: Family, n: u16) -> Result<(), PullError> {
         let skb = self.0.ptr.as_ptr();
         let h = self.headers();
-        // The field's offset in the header, and the bytes up to its end.
-        let (at, end) = match family {
-            Family::Inet => (core::mem::offset_of!(bindings::iphdr, tot_len), 4),
-            Family::Inet6 => (core::mem::offset_of!(bindings::ipv6hdr, payload_len), 6),
+        let at = match family {
+            Family::Inet => core::mem::offset_of!(bindings::iphdr, tot_len),
+            Family::Inet6 => core::mem::offset_of!(bindings::ipv6hdr, payload_len),
         };
-        // SAFETY: `skb` is valid and ours (type invariant). The field lies
-        // between `head` and `tail`, the buffer's written bytes (checked:
-        // `tail` is an offset from `head` on 64-bit); the header offset of
-        // a packet without one (`~0`) fails the check.
+        const { assert!(core::mem::offset_of!(bindings::iphdr, tot_len) + 2 <= MIN_IP_HLEN) };
+        const { assert!(core::mem::offset_of!(bindings::ipv6hdr, payload_len) + 2 <= MIN_IP_HLEN) };
+        // SAFETY: `skb` is valid and ours (type invariant). The field lies in
+        // the network header's first `MIN_IP_HLEN` bytes, which are in the
+        // buffer (type invariant), whatever the family.
         unsafe {
-            let nh = usize::from((*h).network_header);
-            if nh + end > (*skb).tail as usize {
+            let field = (*skb).head.add(usize::from((*h).network_header) + at).cast::<[u8; 2]>();
+            let len = u16::from_be_bytes(*field);
+            if len < n {
                 return Err(PullError::Short);
             }
-            let field = (*skb).head.add(nh + at).cast::<[u8; 2]>();
-            let len = u16::from_be_bytes(*field);
-            *field = len.checked_sub(n).ok_or(PullError::Short)?.to_be_bytes();
+            *field = len.wrapping_sub(n).to_be_bytes();
         }
         Ok(())
     }
@@ -702,23 +733,49 @@ impl<'a> RxSkb<'a> {
     }
 }
 
-/// Whether IP protocol `proto` of `family` has a handler registered: where
-/// a packet resubmitted to it goes (without one, the IP layer answers
-/// "protocol unreachable" and drops it, unless a raw socket takes it).
-#[inline]
-pub(crate) fn protocol_handled(family: Family, proto: u8) -> bool {
-    let i = usize::from(proto);
-    // SAFETY: a presence test of a protocol table entry, read once
-    // (`rcu_access_pointer`), valid in any context; the tables have 256
-    // entries (`MAX_INET_PROTOS`), one per `u8`.
-    unsafe {
-        match family {
-            Family::Inet => !core::ptr::read_volatile((&raw const bindings::inet_protos).cast::<*const u8>().add(i)).is_null(),
-            #[cfg(CONFIG_IPV6)]
-            Family::Inet6 => !core::ptr::read_volatile((&raw const bindings::inet6_protos).cast::<*const u8>().add(i)).is_null(),
-            #[cfg(not(CONFIG_IPV6))]
-            Family::Inet6 => false,
+/// The IP protocol table of a family (`inet_protos`, `inet6_protos`): where
+/// the IP layer hands a resubmitted packet.
+#[derive(Clone, Copy)]
+pub(crate) struct Protocols(&'static [AtomicPtr<c_void>; 256]);
+
+/// A table with no protocol in it: IPv6's on a kernel without IPv6.
+#[cfg(not(CONFIG_IPV6))]
+static NO_PROTOCOLS: [AtomicPtr<c_void>; 256] = [const { AtomicPtr::new(core::ptr::null_mut()) }; 256];
+
+impl Protocols {
+    /// The protocol table of `family`.
+    pub(crate) fn of(family: Family) -> Self {
+        /// The table at `p`, whose entries are pointers written with atomic
+        /// instructions (`inet_add_protocol`'s `cmpxchg`), never freed.
+        ///
+        /// # Safety
+        ///
+        /// `p` is one of the kernel's protocol tables.
+        unsafe fn table<T, const N: usize>(p: *const [*mut T; N]) -> &'static [AtomicPtr<c_void>; 256] {
+            const { assert!(N == 256) };
+            // SAFETY: the table is static, `N` (256, `MAX_INET_PROTOS`)
+            // pointers, which have the layout of `AtomicPtr`, and is only
+            // written atomically, one entry at a time.
+            unsafe { &*p.cast::<[AtomicPtr<c_void>; 256]>() }
         }
+        match family {
+            // SAFETY: the IPv4 protocol table.
+            Family::Inet => Protocols(unsafe { table(&raw const bindings::inet_protos) }),
+            // SAFETY: the IPv6 protocol table.
+            #[cfg(CONFIG_IPV6)]
+            Family::Inet6 => Protocols(unsafe { table(&raw const bindings::inet6_protos) }),
+            #[cfg(not(CONFIG_IPV6))]
+            Family::Inet6 => Protocols(&NO_PROTOCOLS),
+        }
+    }
+
+    /// Whether IP protocol `proto` has a handler registered: where a packet
+    /// resubmitted to it goes (without one, the IP layer answers "protocol
+    /// unreachable" and drops it, unless a raw socket takes it). A presence
+    /// test (`rcu_access_pointer`), valid in any context.
+    #[inline]
+    pub(crate) fn handled(self, proto: u8) -> bool {
+        !self.0[usize::from(proto)].load(Ordering::Relaxed).is_null()
     }
 }
 
@@ -739,12 +796,6 @@ mod tests {
 
     impl Received {
         fn new() -> Self {
-            Self::with_network_header(32)
-        }
-
-        /// The same, its network header at `nh` from `head` (the IPv4
-        /// header stays at 32).
-        fn with_network_header(nh: u16) -> Self {
             // SAFETY: allocating has no preconditions; the new packet is
             // empty, linear, of 128 bytes and ours, so 32 bytes of headroom
             // and `PACKET` bytes fit in it.
@@ -759,7 +810,7 @@ mod tests {
                 *p.add(2) = 0;
                 *p.add(3) = PACKET as u8;
                 let h = SkBuff::from_raw(skb).unwrap().headers();
-                (*h).network_header = nh;
+                (*h).network_header = 32;
                 (*skb).data = (*skb).data.add(IP_HLEN);
                 (*skb).len -= IP_HLEN as u32;
                 bindings::fou_rs_skb_set_ip_summed(skb, bindings::CHECKSUM_PARTIAL as u8);
@@ -781,7 +832,7 @@ mod tests {
             // SAFETY: `skb` is ours (see `new`) and lent to `f` only; the
             // IPv4 header is at `head + 32`.
             unsafe {
-                let mut s = RxSkb::from_raw(skb).unwrap();
+                let mut s = RxSkb::from_raw(skb);
                 f(&mut s)?;
                 let c = &(*s.headers()).__bindgen_anon_1.__bindgen_anon_1;
                 Ok((
@@ -875,12 +926,6 @@ mod tests {
         assert_eq!(Received::new().pull(|s| s.pull(17)), Err(PullError::Short));
         assert_eq!(Received::new().pull(|s| s.postpull_rcsum(0, 17)), Ok((bindings::CHECKSUM_PARTIAL, 52, 6, 36, 16)));
         let r = Received::new().pull(|s| s.shorten_network_len(Family::Inet, 37));
-        assert_eq!(r, Err(PullError::Short));
-        // An IPv6 payload length would end past the buffer's bytes.
-        let r = Received::with_network_header(32 + 31).pull(|s| s.shorten_network_len(Family::Inet6, 1));
-        assert_eq!(r, Err(PullError::Short));
-        // Without a network header.
-        let r = Received::with_network_header(u16::MAX).pull(|s| s.shorten_network_len(Family::Inet, 1));
         assert_eq!(r, Err(PullError::Short));
     }
 

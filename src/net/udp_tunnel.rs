@@ -25,8 +25,7 @@ use crate::net::rcu::{
     ReadSection,
 };
 use crate::net::skb::{
-    Action, //
-    DropReason,
+    DropReason, //
     RxSkb,
     Verdict,
 };
@@ -40,23 +39,33 @@ use kernel::{
 };
 
 /// The receive side of a tunnel socket: decapsulates one datagram, and
-/// takes part in GRO.
-pub(crate) trait Receiver: Send + Sync + 'static {
+/// takes part in GRO, for the data of type [`Receiver::Port`] the socket
+/// carries.
+///
+/// Implemented by a type of its own for each encapsulation, chosen when a
+/// socket is opened: each socket gets callbacks made for its own, as C
+/// gives FOU and GUE each their own `encap_rcv` and GRO steps, so the
+/// receive path neither tests the encapsulation per packet nor carries the
+/// other one's code (and its registers).
+pub(crate) trait Receiver: 'static {
+    /// What the socket carries.
+    type Port: Send + Sync + 'static;
+
     /// The socket's address family.
-    fn family(&self) -> Family;
+    fn family(port: &Self::Port) -> Family;
 
     /// Decapsulates `skb`, whose data starts at its UDP header, received on
-    /// the port configured as `self`, and ends it with its verdict. Runs in
-    /// softirq context under RCU.
-    fn receive(&self, skb: RxSkb<'_>) -> Verdict;
+    /// `port`, and ends it with its verdict. Runs in softirq context under
+    /// RCU.
+    fn receive(port: &Self::Port, skb: RxSkb<'_>) -> Verdict;
 
     /// GRO's receive step: consumes the encapsulation header after UDP
     /// and names the inner protocol to aggregate under, or flushes.
-    fn gro_receive(&self, gro: &mut GroPacket<'_>) -> GroVerdict;
+    fn gro_receive(port: &Self::Port, gro: &mut GroPacket<'_>) -> GroVerdict;
 
     /// GRO's completion step: the inner protocol and the length of the
     /// encapsulation header after UDP of an aggregated packet.
-    fn gro_complete(&self, gro: &GroComplete<'_>) -> Option<(u8, usize)>;
+    fn gro_complete(port: &Self::Port, gro: &GroComplete<'_>) -> Option<(u8, usize)>;
 }
 
 /// A kernel UDP socket of ours, released when dropped.
@@ -91,7 +100,7 @@ impl Drop for OwnedSock {
 /// at `data`. It is released before `data` is dropped (field order), and a
 /// receiver that read the pointer before it was cleared keeps a valid
 /// object: `data` is freed only after a grace period.
-pub(crate) struct TunnelSocket<T: Receiver> {
+pub(crate) struct TunnelSocket<T: Send + Sync + 'static> {
     sk: OwnedSock,
     data: RcuOwned<T>,
 }
@@ -133,14 +142,19 @@ pub(crate) struct SocketAddrs {
     pub(crate) ifindex: i32,
 }
 
-impl<T: Receiver> TunnelSocket<T> {
+impl<T: Send + Sync + 'static> TunnelSocket<T> {
     /// Opens the socket `key` describes in `net`: bound to its port (and
     /// local address and device), connected to its peer, IPv6 ones v6only.
-    /// `data` makes what the socket carries from the addresses it then has.
+    /// `data` makes what the socket carries from the addresses it then has;
+    /// `R` receives its packets.
     ///
     /// Errors are those of socket creation and bind: `EADDRINUSE` when the
     /// port is taken. On error nothing is left behind.
-    pub(crate) fn open(net: &Net<'_>, key: &SocketAddrs, data: impl FnOnce(SocketAddrs) -> T) -> Result<Self> {
+    pub(crate) fn open<R: Receiver<Port = T>>(
+        net: &Net<'_>,
+        key: &SocketAddrs,
+        data: impl FnOnce(SocketAddrs) -> T,
+    ) -> Result<Self> {
 
         let mut cfg = bindings::udp_port_cfg {
             family: key.family.af(),
@@ -220,9 +234,9 @@ impl<T: Receiver> TunnelSocket<T> {
         let mut tcfg = bindings::udp_tunnel_sock_cfg {
             sk_user_data: data.as_ptr(),
             encap_type: 1,
-            encap_rcv: Some(encap_rcv::<T>),
-            gro_receive: Some(gro_receive::<T>),
-            gro_complete: Some(gro_complete::<T>),
+            encap_rcv: Some(encap_rcv::<R>),
+            gro_receive: Some(gro_receive::<R>),
+            gro_complete: Some(gro_complete::<R>),
             ..Default::default()
         };
         // SAFETY: `sk` was just made and is ours; `tcfg` is complete; `data`
@@ -263,52 +277,69 @@ impl<T: Receiver> TunnelSocket<T> {
 ///
 /// # Safety
 ///
-/// `sk` is a socket set up by [`TunnelSocket::open`] for `T` and `skb` a
-/// packet UDP received on it, whose data starts at its UDP header, given
-/// to us to resubmit or free, as UDP calls `encap_rcv`.
-unsafe extern "C" fn encap_rcv<T: Receiver>(sk: *mut bindings::sock, skb: *mut bindings::sk_buff) -> c_int {
+/// `sk` is a socket set up by [`TunnelSocket::open`] with receiver `R`
+/// and `skb` a packet UDP received on it, whose data starts at its UDP
+/// header, given to us to resubmit or free, as UDP calls `encap_rcv`.
+unsafe extern "C" fn encap_rcv<R: Receiver>(sk: *mut bindings::sock, skb: *mut bindings::sk_buff) -> c_int {
     // SAFETY: UDP's receive runs inside the IP layer's delivery to its
     // protocol handler, which holds `rcu_read_lock` around it
     // (`ip_local_deliver_finish`, `ip6_input_finish`), for the whole call;
     // C's `fou_udp_recv` relies on the same (`rcu_dereference_sk_user_data`).
     let rcu = unsafe { ReadSection::assume_held() };
     // SAFETY: UDP calls `encap_rcv` with a valid socket and a packet it
-    // gives to us: we return it for resubmission or free it, by the
-    // verdict, after which nothing else uses it.
-    let Some(rx) = (unsafe { RxSkb::from_raw(skb) }) else {
-        return 0;
-    };
+    // gives to us (never NULL: UDP has read its header): we return it for
+    // resubmission or free it, by the verdict, after which nothing else
+    // uses it. Its network header is the IP header it came in, which the IP
+    // layer pulled whole into the linear area (`ip_rcv_core`, `ipv6_rcv`),
+    // at least 20 bytes.
+    let rx = unsafe { RxSkb::from_raw(skb) };
     // SAFETY: UDP calls `encap_rcv` with a socket set up by `open`; `rcu`
     // is held.
-    let Verdict(action) = match unsafe { receiver::<T>(sk, rcu) } {
-        Some(r) => r.receive(rx),
+    let verdict = match unsafe { socket_data::<R::Port>(sk, rcu) } {
+        Some(port) => R::receive(port, rx),
         None => rx.drop_for(DropReason::SocketClose),
     };
-    match action {
-        Action::Resubmit(proto) => -c_int::from(proto),
-        Action::Drop(reason) => {
-            // Counted where `ss -uam` (skmem `d`) and /proc/net/udp show
-            // the socket's drops.
-            // SAFETY: `sk` is valid during the call; the packet is ours to
-            // free since this returns 0 for it, and the verdict consumed
-            // its only wrapper.
-            unsafe {
-                bindings::sk_drops_inc(sk);
-                bindings::sk_skb_reason_drop(sk, skb, reason.raw());
-            }
-            0
-        }
+    match verdict.resubmit_to() {
+        Some(ret) => ret,
+        // SAFETY: `sk` is valid during the call; the packet is ours to free
+        // since this returns 0 for it, and the verdict consumed its only
+        // wrapper.
+        None => unsafe { drop_received(sk, skb, verdict.drop_reason()) },
     }
 }
 
-/// Reads the receiver of a tunnel socket under RCU (`fou_from_sock`).
+/// Frees a received packet for `reason`, counted in the socket's drops
+/// (where `ss -uam`, skmem `d`, and /proc/net/udp show them); returns what
+/// `encap_rcv` returns for it. Out of line: the receive function keeps
+/// only the registers its common path needs.
 ///
 /// # Safety
 ///
-/// `sk` is a socket set up by [`TunnelSocket::open`] for `T` (or released
-/// since, then its `sk_user_data` is NULL). The receiver is borrowed for as
-/// long as `rcu` is held.
-unsafe fn receiver<'a, T: Receiver>(sk: *mut bindings::sock, rcu: ReadSection<'a>) -> Option<&'a T> {
+/// `sk` is a valid socket and `skb` a packet received on it that is ours
+/// to free, unused afterwards.
+#[cold]
+#[inline(never)]
+unsafe fn drop_received(
+    sk: *mut bindings::sock,
+    skb: *mut bindings::sk_buff,
+    reason: bindings::skb_drop_reason,
+) -> c_int {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        bindings::sk_drops_inc(sk);
+        bindings::sk_skb_reason_drop(sk, skb, reason);
+    }
+    0
+}
+
+/// Reads the data a tunnel socket carries under RCU (`fou_from_sock`).
+///
+/// # Safety
+///
+/// `sk` is a socket set up by [`TunnelSocket::open`] carrying `T` (or
+/// released since, then its `sk_user_data` is NULL). The data is borrowed
+/// for as long as `rcu` is held.
+unsafe fn socket_data<'a, T: Send + Sync + 'static>(sk: *mut bindings::sock, rcu: ReadSection<'a>) -> Option<&'a T> {
     // `rcu_dereference_sk_user_data`, without a call: the field's offset and
     // the mask of its flag bits come from C (GCC's layout).
     // CAST: `unsigned long` is pointer-sized in the kernel.
@@ -335,23 +366,23 @@ unsafe fn receiver<'a, T: Receiver>(sk: *mut bindings::sock, rcu: ReadSection<'a
 ///
 /// # Safety
 ///
-/// `sk` is a socket set up by [`TunnelSocket::open`] for `T`; `head` and
+/// `sk` is a socket set up by [`TunnelSocket::open`] with receiver `R`; `head` and
 /// `skb` are the held packets and the new packet UDP's GRO passes to a
 /// tunnel socket's `gro_receive`, with `skb`'s GRO offset at its
 /// encapsulation header.
-unsafe extern "C" fn gro_receive<T: Receiver>(
+unsafe extern "C" fn gro_receive<R: Receiver>(
     sk: *mut bindings::sock,
     head: *mut bindings::list_head,
     skb: *mut bindings::sk_buff,
 ) -> *mut bindings::sk_buff {
     // SAFETY: GRO's receive step runs inside `rcu_read_lock`
     // (`dev_gro_receive`); UDP's GRO calls this with a socket set up by
-    // `open`; `head` and `skb` are those it passes. Without a receiver,
+    // `open`; `head` and `skb` are those it passes. Without its data,
     // the packet is flushed.
     unsafe {
         let rcu = ReadSection::assume_held();
-        match receiver::<T>(sk, rcu) {
-            Some(r) => gro::receive(head, skb, r.family(), rcu, |g| r.gro_receive(g)),
+        match socket_data::<R::Port>(sk, rcu) {
+            Some(port) => gro::receive(head, skb, R::family(port), rcu, |g| R::gro_receive(port, g)),
             None => gro::receive(head, skb, Family::Inet, rcu, |_| GroVerdict::Flush),
         }
     }
@@ -361,10 +392,10 @@ unsafe extern "C" fn gro_receive<T: Receiver>(
 ///
 /// # Safety
 ///
-/// `sk` is a socket set up by [`TunnelSocket::open`] for `T`; `skb` and
+/// `sk` is a socket set up by [`TunnelSocket::open`] with receiver `R`; `skb` and
 /// `nhoff` are the aggregated packet and the offset of its encapsulation
 /// header that UDP's GRO passes to a tunnel socket's `gro_complete`.
-unsafe extern "C" fn gro_complete<T: Receiver>(
+unsafe extern "C" fn gro_complete<R: Receiver>(
     sk: *mut bindings::sock,
     skb: *mut bindings::sk_buff,
     nhoff: c_int,
@@ -374,8 +405,8 @@ unsafe extern "C" fn gro_complete<T: Receiver>(
     // `open`; `skb` and `nhoff` are those it passes.
     unsafe {
         let rcu = ReadSection::assume_held();
-        match receiver::<T>(sk, rcu) {
-            Some(r) => gro::complete(skb, nhoff, r.family(), rcu, |g| r.gro_complete(g)),
+        match socket_data::<R::Port>(sk, rcu) {
+            Some(port) => gro::complete(skb, nhoff, R::family(port), rcu, |g| R::gro_complete(port, g)),
             None => ENOENT.to_errno(),
         }
     }
@@ -390,16 +421,17 @@ mod tests {
     struct Gone;
 
     impl Receiver for Gone {
-        fn family(&self) -> Family {
+        type Port = ();
+        fn family(_port: &()) -> Family {
             Family::Inet
         }
-        fn receive(&self, skb: RxSkb<'_>) -> Verdict {
+        fn receive(_port: &(), skb: RxSkb<'_>) -> Verdict {
             skb.drop_for(DropReason::SocketClose)
         }
-        fn gro_receive(&self, _gro: &mut GroPacket<'_>) -> GroVerdict {
+        fn gro_receive(_port: &(), _gro: &mut GroPacket<'_>) -> GroVerdict {
             GroVerdict::Flush
         }
-        fn gro_complete(&self, _gro: &GroComplete<'_>) -> Option<(u8, usize)> {
+        fn gro_complete(_port: &(), _gro: &GroComplete<'_>) -> Option<(u8, usize)> {
             None
         }
     }
