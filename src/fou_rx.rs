@@ -51,15 +51,15 @@ impl PortConfig {
     /// versions, a version 1 packet that is not IPv4 or IPv6, truncated
     /// headers, unknown flags, a remote checksum option outside the packet,
     /// control messages (not supported, as in C) and inner protocol 0.
-    #[inline]
-    fn receive_gue(&self, skb: &mut RxSkb<'_>) -> Result<u8, DropCause> {
+    #[inline(always)]
+    fn receive_gue(&self, skb: &mut RxSkb<'_>, family: Family) -> Result<u8, DropCause> {
         let mut word = [0u8; GUE_HLEN];
         skb.read(UDP_HLEN, &mut word).map_err(|_| DropCause::Malformed)?;
         let (control, optlen, proto_ctype, flags) = match gue::parse(&word)? {
             // Version 1: a bare IPv4 or IPv6 packet after the UDP header.
             Gue::V1 { ip_version } => {
                 // CAST: `UDP_HLEN` is 8.
-                fou_recv_pull(skb, self.key.family, UDP_HLEN as u16)?;
+                fou_recv_pull(skb, family, UDP_HLEN as u16)?;
                 return Ok(v1_proto(ip_version));
             }
             Gue::V0 {
@@ -69,33 +69,58 @@ impl PortConfig {
                 flags,
             } => (control, optlen, proto_ctype, flags),
         };
-        let options = match optlen {
+        // Each length ends in its own copy of the pull: the common one,
+        // without options, carries no remote checksum state.
+        match optlen {
             // Most packets: no option buffer to clear and fill.
-            0 => gue::validate_flags(flags, &[])?,
+            0 => {
+                gue::validate_flags(flags, &[])?;
+                self.gue_finish(skb, family, control, proto_ctype, 0, None)
+            }
             // Private flags and a remote checksum offload option, the
             // options fou-rs and C send: a copy of a size known at compile
             // time, no buffer cleared.
             REMCSUM_OPTLEN => {
                 let mut opts = [0u8; REMCSUM_OPTLEN];
                 skb.read(UDP_HLEN + GUE_HLEN, &mut opts).map_err(|_| DropCause::Malformed)?;
-                gue::validate_flags(flags, &opts)?
+                let options = gue::validate_flags(flags, &opts)?;
+                self.gue_finish(skb, family, control, proto_ctype, optlen, options.remcsum)
             }
-            _ => other_options(skb, flags, optlen)?,
-        };
+            _ => {
+                let options = other_options(skb, flags, optlen)?;
+                self.gue_finish(skb, family, control, proto_ctype, optlen, options.remcsum)
+            }
+        }
+    }
+
+    /// The end of `gue_udp_recv` for a version 0 header whose flags and
+    /// options are valid: refuses control messages and inner protocol 0,
+    /// then removes the UDP and GUE headers (`gue_pull`) and returns the
+    /// inner protocol.
+    #[inline(always)]
+    fn gue_finish(
+        &self,
+        skb: &mut RxSkb<'_>,
+        family: Family,
+        control: bool,
+        proto_ctype: u8,
+        optlen: usize,
+        remcsum: Option<(u16, u16)>,
+    ) -> Result<u8, DropCause> {
         if control {
             return Err(DropCause::Control);
         }
         if proto_ctype == 0 {
             return Err(DropCause::Proto);
         }
-        let remcsum = options.remcsum.map(|(start, offset)| RemCsum {
+        let remcsum = remcsum.map(|(start, offset)| RemCsum {
             start,
             offset,
             nopartial: self.remcsum_nopartial,
         });
         // CAST: at most 8 + 4 + 124 bytes.
         let hlen = (UDP_HLEN + GUE_HLEN + optlen) as u16;
-        gue_pull(skb, self.key.family, hlen, remcsum)?;
+        gue_pull(skb, family, hlen, remcsum)?;
         Ok(proto_ctype)
     }
 }
@@ -217,18 +242,28 @@ fn gue_gro_complete(gro: &GroComplete<'_>) -> Option<(u8, usize)> {
 }
 
 /// The receiver of a FOU direct port (`fou_udp_recv`, `fou_gro_receive`,
-/// `fou_gro_complete`).
-pub(crate) struct FouReceiver;
+/// `fou_gro_complete`), on an IPv6 socket if `V6`: one per family, so that
+/// the receive path knows its outer header at compile time.
+pub(crate) struct FouReceiver<const V6: bool>;
 
 /// The receiver of a GUE port (`gue_udp_recv`, `gue_gro_receive`,
-/// `gue_gro_complete`).
-pub(crate) struct GueReceiver;
+/// `gue_gro_complete`), on an IPv6 socket if `V6`.
+pub(crate) struct GueReceiver<const V6: bool>;
 
-impl Receiver for FouReceiver {
+/// The family of a receiver's socket.
+const fn family<const V6: bool>() -> Family {
+    if V6 {
+        Family::Inet6
+    } else {
+        Family::Inet
+    }
+}
+
+impl<const V6: bool> Receiver for FouReceiver<V6> {
     type Port = PortState;
 
-    fn family(port: &PortState) -> Family {
-        port.cfg.key.family
+    fn family(_port: &PortState) -> Family {
+        family::<V6>()
     }
 
     /// The UDP payload is the inner packet. Strips the UDP header and lets
@@ -237,7 +272,7 @@ impl Receiver for FouReceiver {
     #[inline]
     fn receive(port: &PortState, mut skb: RxSkb<'_>) -> Verdict {
         // CAST: `UDP_HLEN` is 8.
-        let decap = fou_recv_pull(&mut skb, port.cfg.key.family, UDP_HLEN as u16).map_err(DropCause::from);
+        let decap = fou_recv_pull(&mut skb, family::<V6>(), UDP_HLEN as u16).map_err(DropCause::from);
         port.deliver(skb, decap.map(|()| port.ipproto))
     }
 
@@ -250,16 +285,16 @@ impl Receiver for FouReceiver {
     }
 }
 
-impl Receiver for GueReceiver {
+impl<const V6: bool> Receiver for GueReceiver<V6> {
     type Port = PortState;
 
-    fn family(port: &PortState) -> Family {
-        port.cfg.key.family
+    fn family(_port: &PortState) -> Family {
+        family::<V6>()
     }
 
     #[inline]
     fn receive(port: &PortState, mut skb: RxSkb<'_>) -> Verdict {
-        let decap = port.cfg.receive_gue(&mut skb);
+        let decap = port.cfg.receive_gue(&mut skb, family::<V6>());
         port.deliver(skb, decap)
     }
 

@@ -62,8 +62,9 @@ fn sport(skb: &SkBuff<'_>, e: &EncapParams) -> u16 {
 /// `fou6_build_udp`); returns the outer protocol.
 #[inline]
 fn push_udp(skb: &mut SkBuff<'_>, e: &EncapParams, flow: &Flow, sport: u16) -> u8 {
-    // CAST: `UDP_HLEN` is 8.
-    let len = skb.len() + UDP_HLEN as u32;
+    // CAST: `UDP_HLEN` is 8. The sum is truncated to 16 bits in the header
+    // anyway (no overflow check: a packet is far below 4 GiB).
+    let len = skb.len().wrapping_add(UDP_HLEN as u32);
     skb.push_transport_header(&udp_header(sport, e.dport, len));
     skb.udp_set_csum(!e.csum, flow);
     IPPROTO_UDP

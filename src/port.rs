@@ -9,6 +9,7 @@
 
 use crate::config::{
     Encap, //
+    Family,
     PortConfig,
     PortKey,
 };
@@ -193,9 +194,11 @@ impl FouNet {
             protocols: Protocols::of(cfg.key.family),
             stats,
         };
-        let socket = match cfg.encap {
-            Encap::Direct { .. } => TunnelSocket::open::<FouReceiver>(net, &cfg.key, state),
-            Encap::Gue => TunnelSocket::open::<GueReceiver>(net, &cfg.key, state),
+        let socket = match (cfg.encap, cfg.key.family) {
+            (Encap::Direct { .. }, Family::Inet) => TunnelSocket::open::<FouReceiver<false>>(net, &cfg.key, state),
+            (Encap::Direct { .. }, Family::Inet6) => TunnelSocket::open::<FouReceiver<true>>(net, &cfg.key, state),
+            (Encap::Gue, Family::Inet) => TunnelSocket::open::<GueReceiver<false>>(net, &cfg.key, state),
+            (Encap::Gue, Family::Inet6) => TunnelSocket::open::<GueReceiver<true>>(net, &cfg.key, state),
         }?;
         let cfg = socket.data().cfg;
         ports.insert(node, cfg.key, socket)?;

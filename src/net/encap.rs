@@ -150,10 +150,7 @@ unsafe fn build<E: EncapOps>(
     flow: Flow,
 ) -> c_int {
     // SAFETY: guaranteed by the caller.
-    let (skb, e, proto) = unsafe { (SkBuff::from_raw(skb), EncapParams::from_c(&*e, outer), &mut *protocol) };
-    let Some(mut skb) = skb else {
-        return EINVAL.to_errno();
-    };
+    let (mut skb, e, proto) = unsafe { (SkBuff::from_raw(skb), EncapParams::from_c(&*e, outer), &mut *protocol) };
     match E::build_header(&mut skb, &e, *proto, &flow) {
         Ok(p) => {
             *proto = p;
@@ -218,9 +215,7 @@ unsafe extern "C" fn build_header6<E: EncapOps>(
 /// `skb` is the packet the ICMP receive path lends for the call.
 unsafe fn err<E: EncapOps>(skb: *mut bindings::sk_buff, icmp: IcmpError<'_>) -> c_int {
     // SAFETY: guaranteed by the caller.
-    let Some(mut skb) = (unsafe { SkBuff::from_raw(skb) }) else {
-        return EINVAL.to_errno();
-    };
+    let mut skb = unsafe { SkBuff::from_raw(skb) };
     match E::err(&mut skb, &icmp) {
         Ok(()) => 0,
         Err(e) => e.to_errno(),

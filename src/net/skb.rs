@@ -170,14 +170,15 @@ impl<'a> SkBuff<'a> {
     ///
     /// # Safety
     ///
-    /// `ptr` is a valid `sk_buff` the caller may let this value read and
-    /// modify for `'a`, and nothing else touches it meanwhile.
-    pub(crate) unsafe fn from_raw(ptr: *mut bindings::sk_buff) -> Option<Self> {
+    /// `ptr` is a valid `sk_buff` (not NULL) the caller may let this value
+    /// read and modify for `'a`, and nothing else touches it meanwhile.
+    pub(crate) unsafe fn from_raw(ptr: *mut bindings::sk_buff) -> Self {
         // INVARIANT: guaranteed by the caller.
-        NonNull::new(ptr).map(|ptr| SkBuff {
-            ptr,
+        SkBuff {
+            // SAFETY: not NULL, guaranteed by the caller.
+            ptr: unsafe { NonNull::new_unchecked(ptr) },
             _p: PhantomData,
-        })
+        }
     }
 
     /// Bytes in the packet from `data` on.
@@ -567,11 +568,8 @@ impl<'a> RxSkb<'a> {
     /// in the buffer, as for any packet UDP receives.
     pub(super) unsafe fn from_raw(ptr: *mut bindings::sk_buff) -> Self {
         // INVARIANT: guaranteed by the caller.
-        RxSkb(SkBuff {
-            // SAFETY: not NULL, guaranteed by the caller.
-            ptr: unsafe { NonNull::new_unchecked(ptr) },
-            _p: PhantomData,
-        })
+        // SAFETY: guaranteed by the caller.
+        RxSkb(unsafe { SkBuff::from_raw(ptr) })
     }
 
     /// The verdict that hands the packet to IP protocol `proto`.
@@ -809,7 +807,7 @@ mod tests {
                 *p = 0x45;
                 *p.add(2) = 0;
                 *p.add(3) = PACKET as u8;
-                let h = SkBuff::from_raw(skb).unwrap().headers();
+                let h = SkBuff::from_raw(skb).headers();
                 (*h).network_header = 32;
                 (*skb).data = (*skb).data.add(IP_HLEN);
                 (*skb).len -= IP_HLEN as u32;
@@ -861,7 +859,7 @@ mod tests {
         // only its bit fields are read and written, by Rust (bindgen's
         // accessors, as the receive path uses them) and by C.
         let (c_summed, rust_summed, after_csum_none, zeroed) = unsafe {
-            let mut s = SkBuff::from_raw(skb).unwrap();
+            let mut s = SkBuff::from_raw(skb);
             let h = s.headers();
             s.set_ip_summed(bindings::CHECKSUM_PARTIAL as u8);
             let c_summed = bindings::fou_rs_skb_ip_summed(skb);
