@@ -187,7 +187,10 @@ fn v1_proto(ip_version: u8) -> u8 {
 /// GRO's receive step for a GUE packet (`gue_gro_receive`): the inner
 /// protocol, after consuming the GUE header and applying its remote
 /// checksum offload option; `None` to flush (malformed, control, an option
-/// GRO cannot apply).
+/// GRO cannot apply). The usual headers (none or the options fou-rs and C
+/// send) are read and compared with the held packets' at a size known at
+/// compile time: no buffer cleared, no comparison call.
+#[inline(always)]
 fn gue_gro_receive(gro: &mut GroPacket<'_>, nopartial: bool) -> Option<u8> {
     let mut word = [0u8; GUE_HLEN];
     gro.read(&mut word).ok()?;
@@ -195,7 +198,7 @@ fn gue_gro_receive(gro: &mut GroPacket<'_>, nopartial: bool) -> Option<u8> {
         // Version 1: the inner IP header follows directly; nothing to pull.
         Gue::V1 { ip_version } => Some(v1_proto(ip_version)),
         Gue::V0 { control: true, .. } => None,
-        // Most packets: the 4-byte header alone, no buffer to clear.
+        // Most packets: the 4-byte header alone.
         Gue::V0 {
             optlen: 0,
             proto_ctype,
@@ -207,24 +210,50 @@ fn gue_gro_receive(gro: &mut GroPacket<'_>, nopartial: bool) -> Option<u8> {
             Some(proto_ctype)
         }
         Gue::V0 {
+            optlen: REMCSUM_OPTLEN,
+            proto_ctype,
+            flags,
+            ..
+        } => {
+            let mut hdr = [0u8; GUE_HLEN + REMCSUM_OPTLEN];
+            gro.read(&mut hdr).ok()?;
+            gro_options(gro, &hdr, flags, nopartial)?;
+            Some(proto_ctype)
+        }
+        Gue::V0 {
             optlen,
             proto_ctype,
             flags,
             ..
         } => {
-            let mut buf = [0u8; GUE_HLEN + gue::MAX_OPTLEN];
-            let hdr = buf.get_mut(..GUE_HLEN + optlen)?;
-            gro.read(hdr).ok()?;
-            let options = gue::validate_flags(flags, &hdr[GUE_HLEN..]).ok()?;
-            let remcsum = options.remcsum.map(|(start, offset)| RemCsum {
-                start,
-                offset,
-                nopartial,
-            });
-            gro.pull_header(hdr, remcsum).ok()?;
+            gro_other_options(gro, optlen, flags, nopartial)?;
             Some(proto_ctype)
         }
     }
+}
+
+/// Validates the options of the GUE header `hdr` GRO read and consumes it,
+/// applying its remote checksum offload option if any.
+#[inline(always)]
+fn gro_options(gro: &mut GroPacket<'_>, hdr: &[u8], flags: u16, nopartial: bool) -> Option<()> {
+    let options = gue::validate_flags(flags, hdr.get(GUE_HLEN..)?).ok()?;
+    let remcsum = options.remcsum.map(|(start, offset)| RemCsum {
+        start,
+        offset,
+        nopartial,
+    });
+    gro.pull_header(hdr, remcsum).ok()
+}
+
+/// The same for options of another length, read through a buffer of the
+/// largest size. Out of line: rare.
+#[cold]
+#[inline(never)]
+fn gro_other_options(gro: &mut GroPacket<'_>, optlen: usize, flags: u16, nopartial: bool) -> Option<()> {
+    let mut buf = [0u8; GUE_HLEN + gue::MAX_OPTLEN];
+    let hdr = buf.get_mut(..GUE_HLEN + optlen)?;
+    gro.read(hdr).ok()?;
+    gro_options(gro, hdr, flags, nopartial)
 }
 
 /// GRO's completion step for a GUE packet (`gue_gro_complete`).

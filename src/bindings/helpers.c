@@ -49,7 +49,6 @@ void fou_rs_gro_flush(struct sk_buff *skb) { NAPI_GRO_CB(skb)->flush |= 1; }
 bool fou_rs_gro_csum_valid(const struct sk_buff *skb) { return NAPI_GRO_CB(skb)->csum_valid; }
 bool fou_rs_gro_same_flow(const struct sk_buff *p) { return NAPI_GRO_CB(p)->same_flow; }
 void fou_rs_gro_other_flow(struct sk_buff *p) { NAPI_GRO_CB(p)->same_flow = 0; }
-const struct net_offload *fou_rs_gro_offload(bool ipv6, u8 proto) { return rcu_dereference((ipv6 ? inet6_offloads : inet_offloads)[proto]); }
 
 struct net *fou_rs_net_next(struct net *net) { struct list_head *n = net ? net->list.next : net_namespace_list.next; return n == &net_namespace_list ? NULL : list_entry(n, struct net, list); }
 

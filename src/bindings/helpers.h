@@ -117,9 +117,6 @@ bool fou_rs_gro_csum_valid(const struct sk_buff *skb);
 bool fou_rs_gro_same_flow(const struct sk_buff *p);
 void fou_rs_gro_other_flow(struct sk_buff *p);
 
-/* rcu_dereference(inet_offloads[proto]) or inet6_offloads[proto]. */
-const struct net_offload *fou_rs_gro_offload(bool ipv6, u8 proto);
-
 /* The arguments of the BPF kfuncs (kfuncs.c), as fou.ko's
  * net/ipv4/fou_bpf.c defines them: programs match them by name. */
 struct bpf_fou_encap {

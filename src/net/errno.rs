@@ -31,3 +31,14 @@ pub(crate) fn eopnotsupp() -> Error {
 pub(crate) fn enosys() -> Error {
     err(bindings::ENOSYS)
 }
+
+/// `to_result` inline: `kernel::error::to_result` is a call on every path,
+/// including the one that succeeds (per packet on transmit, per attribute
+/// in a dump); only the error is made out of line.
+#[inline(always)]
+pub(crate) fn check(ret: c_int) -> Result {
+    if ret < 0 {
+        return Err(Error::from_errno(ret));
+    }
+    Ok(())
+}

@@ -8,6 +8,7 @@
 //! net/ipv4/fou_nl.c table calls fou_core.c).
 
 use crate::bindings;
+use crate::net::errno::check;
 use crate::net::netns::Net;
 use core::{
     ffi::c_void, //
@@ -650,6 +651,9 @@ impl Message<'_> {
     }
 
     /// Adds attribute `attr` with payload `data`; `EMSGSIZE` when full.
+    /// Inlined, as the helpers below: a dump calls them for every attribute
+    /// of every entry.
+    #[inline(always)]
     pub(crate) fn put(&mut self, attr: impl Into<u16>, data: &[u8]) -> Result {
         // CAST: payloads here are at most 16 bytes.
         let len = data.len() as c_int;
@@ -658,25 +662,29 @@ impl Message<'_> {
         let ret = unsafe {
             bindings::nla_put(self.skb, c_int::from(attr.into()), len, data.as_ptr().cast::<c_void>())
         };
-        to_result(ret)
+        check(ret)
     }
 
     /// Adds a u8 attribute.
+    #[inline(always)]
     pub(crate) fn put_u8(&mut self, attr: impl Into<u16>, v: u8) -> Result {
         self.put(attr, &[v])
     }
 
     /// Adds a big-endian 16-bit attribute from a host-order value.
+    #[inline(always)]
     pub(crate) fn put_be16(&mut self, attr: impl Into<u16>, v: u16) -> Result {
         self.put(attr, &v.to_be_bytes())
     }
 
     /// Adds a signed 32-bit attribute.
+    #[inline(always)]
     pub(crate) fn put_s32(&mut self, attr: impl Into<u16>, v: i32) -> Result {
         self.put(attr, &v.to_ne_bytes())
     }
 
     /// Adds a flag attribute.
+    #[inline(always)]
     pub(crate) fn put_flag(&mut self, attr: impl Into<u16>) -> Result {
         self.put(attr, &[])
     }
@@ -713,6 +721,7 @@ pub(crate) struct Nest<'m, 'a> {
 impl Nest<'_, '_> {
     /// Adds attribute `ty` as a 64-bit unsigned integer (YNL's `uint`,
     /// `NLA_UINT`, in host order).
+    #[inline(always)]
     pub(crate) fn put_uint(&mut self, ty: u16, v: u64) -> Result {
         let data = v.to_ne_bytes();
         // SAFETY: `skb` is writable (type invariant of `Message`); `data` is
@@ -720,7 +729,7 @@ impl Nest<'_, '_> {
         let ret = unsafe {
             bindings::nla_put(self.msg.skb, c_int::from(ty), 8, data.as_ptr().cast::<c_void>())
         };
-        to_result(ret)
+        check(ret)
     }
 }
 

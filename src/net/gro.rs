@@ -90,8 +90,11 @@ impl GroPacket<'_> {
     /// when the option cannot be applied: the packet is then not
     /// aggregated.
     ///
+    /// Inlined: a header of a size known at compile time is compared with
+    /// the held packets' without a call.
+    ///
     /// [`read`]: GroPacket::read
-    #[inline]
+    #[inline(always)]
     pub(crate) fn pull_header(&mut self, hdr: &[u8], remcsum: Option<RemCsum>) -> Result {
         let skb = self.skb.as_ptr();
         let len = u32::try_from(hdr.len()).map_err(|_| EINVAL)?;
@@ -125,7 +128,9 @@ impl GroPacket<'_> {
                 if pcb.same_flow() == 0 {
                     continue;
                 }
-                let plen = (*p).len - (*p).data_len;
+                // A valid packet's `len` counts its `data_len` (as C, no
+                // check).
+                let plen = (*p).len.wrapping_sub((*p).data_len);
                 let same = off.checked_add(len).is_some_and(|end| end <= plen)
                     && core::slice::from_raw_parts((*p).data.add(off as usize), hdr.len()) == hdr;
                 if !same {
@@ -227,11 +232,20 @@ impl GroComplete<'_> {
 }
 
 /// The inner protocol's offload callbacks of `family`, valid while `_rcu`
-/// is held.
+/// is held. Read here, not through a C helper: once per packet in GRO.
+#[inline(always)]
 fn offload<'a>(_rcu: ReadSection<'a>, family: Family, proto: u8) -> Option<&'a bindings::net_offload> {
-    // SAFETY: reading the offload table under `_rcu`; a registered entry
-    // stays valid until a grace period after it is unregistered.
-    unsafe { bindings::fou_rs_gro_offload(family == Family::Inet6, proto).as_ref() }
+    let table = match family {
+        Family::Inet => (&raw const bindings::inet_offloads).cast::<*const bindings::net_offload>(),
+        Family::Inet6 => (&raw const bindings::inet6_offloads).cast::<*const bindings::net_offload>(),
+    };
+    // SAFETY: both tables are static arrays of `MAX_INET_PROTOS` (256)
+    // entries, one per `u8`, written atomically one entry at a time; the
+    // entry is read once, as `rcu_dereference` does (`READ_ONCE`, on which
+    // the dependent reads of the entry are ordered), under `_rcu`: a
+    // registered entry stays valid until a grace period after it is
+    // unregistered.
+    unsafe { core::ptr::read_volatile(table.add(usize::from(proto))).as_ref() }
 }
 
 /// What a tunnel socket's GRO receive step decided.

@@ -10,6 +10,7 @@
 use crate::bindings;
 use crate::net::inet::Family;
 use crate::net::encap::Flow;
+use crate::net::errno::check;
 use core::{
     cell::Cell, //
     ffi::c_void,
@@ -20,10 +21,7 @@ use core::{
         Ordering,
     },
 };
-use kernel::{
-    error::to_result, //
-    prelude::*,
-};
+use kernel::prelude::*;
 
 /// An ICMP or ICMPv6 error being handled: what the inner protocol's error
 /// handler needs besides the packet. Made only by the error handlers of
@@ -348,11 +346,7 @@ impl<'a> SkBuff<'a> {
         let gso = gso as c_int;
         // SAFETY: `ptr` is valid and ours (type invariant).
         let ret = unsafe { bindings::iptunnel_handle_offloads(self.ptr.as_ptr(), gso) };
-        // `to_result`, without its call on the way that succeeds.
-        if ret < 0 {
-            return Err(Error::from_errno(ret));
-        }
-        Ok(())
+        check(ret)
     }
 
     /// The source port `udp_flow_src_port` picks for this packet's flow, in
@@ -675,7 +669,7 @@ impl<'a> RxSkb<'a> {
     pub(crate) fn pull_offloads(&mut self) -> Result<(), PullError> {
         if self.is_gso() {
             // SAFETY: `ptr` is valid and ours (type invariant).
-            to_result(unsafe { bindings::iptunnel_pull_offloads(self.0.ptr.as_ptr()) }).map_err(|_| PullError::NoMem)
+            check(unsafe { bindings::iptunnel_pull_offloads(self.0.ptr.as_ptr()) }).map_err(|_| PullError::NoMem)
         } else {
             // What `iptunnel_pull_offloads` does for a packet that is not
             // GSO.
