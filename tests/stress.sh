@@ -119,6 +119,12 @@ traffic_setup() {
 	ip netns exec h1 ping -f 192.168.123.2 >/dev/null 2>&1 &
 }
 traffic_stop() {
+	# The background jobs by their PIDs first: one still starting (`ip
+	# netns exec` before its exec) does not have its command's name yet,
+	# `pkill -x` misses it, and `wait` then waited for a flood ping to a
+	# deleted namespace forever (CI rehearsal 2026-12-01: the guest sat
+	# idle in the ip netns del cycles).
+	kill $(jobs -p) 2>/dev/null
 	pkill -x iperf3
 	pkill -x ping
 	wait
