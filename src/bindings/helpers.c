@@ -42,13 +42,15 @@ void fou_rs_skb_set_remcsum_offload(struct sk_buff *skb) { skb->remcsum_offload 
 
 bool fou_rs_tunnel_info_csum(const struct ip_tunnel_info *info) { return test_bit(IP_TUNNEL_CSUM_BIT, info->key.tun_flags); }
 
-/* GRO: NAPI_GRO_CB() fields (bit fields of a macro-cast control block), the
- * offload tables, and list_for_each_entry over the held packets. */
+/* GRO: NAPI_GRO_CB() fields (bit fields of a macro-cast control block),
+ * for the KUnit suite fou_rs_gro and the remote checksum path. */
 void fou_rs_gro_mark_fou(struct sk_buff *skb) { NAPI_GRO_CB(skb)->encap_mark = 0; NAPI_GRO_CB(skb)->is_fou = 1; }
 void fou_rs_gro_flush(struct sk_buff *skb) { NAPI_GRO_CB(skb)->flush |= 1; }
 bool fou_rs_gro_csum_valid(const struct sk_buff *skb) { return NAPI_GRO_CB(skb)->csum_valid; }
 bool fou_rs_gro_same_flow(const struct sk_buff *p) { return NAPI_GRO_CB(p)->same_flow; }
 void fou_rs_gro_other_flow(struct sk_buff *p) { NAPI_GRO_CB(p)->same_flow = 0; }
+u8 fou_rs_gro_recursion_counter(const struct sk_buff *skb) { return NAPI_GRO_CB(skb)->recursion_counter; }
+void fou_rs_gro_set_recursion_counter(struct sk_buff *skb, u8 n) { NAPI_GRO_CB(skb)->recursion_counter = n; }
 
 struct net *fou_rs_net_next(struct net *net) { struct list_head *n = net ? net->list.next : net_namespace_list.next; return n == &net_namespace_list ? NULL : list_entry(n, struct net, list); }
 

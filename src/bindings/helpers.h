@@ -117,6 +117,10 @@ bool fou_rs_gro_csum_valid(const struct sk_buff *skb);
 bool fou_rs_gro_same_flow(const struct sk_buff *p);
 void fou_rs_gro_other_flow(struct sk_buff *p);
 
+/* NAPI_GRO_CB(skb)->recursion_counter, and setting it. */
+u8 fou_rs_gro_recursion_counter(const struct sk_buff *skb);
+void fou_rs_gro_set_recursion_counter(struct sk_buff *skb, u8 n);
+
 /* The arguments of the BPF kfuncs (kfuncs.c), as fou.ko's
  * net/ipv4/fou_bpf.c defines them: programs match them by name. */
 struct bpf_fou_encap {

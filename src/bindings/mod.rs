@@ -48,6 +48,9 @@ mod generated {
     // in, which is outside the source tree when the build's output is
     // (`make M=... MO=...`).
     include!(concat!(env!("FOU_RS_BINDINGS"), "/generated.rs"));
+    // The bit and width of `napi_gro_cb`'s `recursion_counter` in its
+    // bit-field unit, read from bindgen's getter by Kbuild.
+    include!(concat!(env!("FOU_RS_BINDINGS"), "/generated_bits.rs"));
 }
 
 // Not `use kernel::prelude::*` here: since 7.3 the prelude exports error

@@ -248,6 +248,41 @@ fn offload<'a>(_rcu: ReadSection<'a>, family: Family, proto: u8) -> Option<&'a b
     unsafe { core::ptr::read_volatile(table.add(usize::from(proto))).as_ref() }
 }
 
+/// The bits of GRO's control block that hold `recursion_counter`.
+type CbBits = bindings::napi_gro_cb__bindgen_ty_2__bindgen_ty_1;
+
+/// `recursion_counter`'s bits in its 16-bit bit-field unit, and its 1, as
+/// bindgen places them (bit `n` of the unit is bit `n % 8` of its byte
+/// `n / 8`, which a little-endian `u16` reads as bit `n`).
+const RECURSION_MASK: u16 = {
+    let (bit, width) = bindings::NAPI_GRO_CB_RECURSION_COUNTER;
+    assert!(cfg!(target_endian = "little") && width > 0 && bit + width <= 16);
+    // CAST: at most 16 bits, checked above.
+    (((1u32 << width) - 1) << bit) as u16
+};
+const RECURSION_ONE: u16 = 1 << bindings::NAPI_GRO_CB_RECURSION_COUNTER.0;
+
+/// `gro_recursion_inc_test`: counts one more level of GRO receive in the
+/// packet's control block (the counter wraps, as C's does, and no other
+/// bit changes); true when that reaches `GRO_RECURSION_LIMIT`. Inline, on
+/// the counter's unit, without bindgen's bit-by-bit setter: once per
+/// packet in GRO. The `fou_rs_gro` KUnit case checks it against C's
+/// counter.
+#[inline(always)]
+fn recursion_inc_test(bits: &mut CbBits) -> bool {
+    // The unit is two bytes (a unit of another size does not compile).
+    let unit: &mut bindings::__BindgenBitfieldUnit<[u8; 2]> = &mut bits._bitfield_1;
+    let unit = core::ptr::from_mut(unit).cast::<u16>();
+    // SAFETY: `unit` is the address of two bytes of `bits`, borrowed
+    // mutably; read and written unaligned (the unit's type is bytes).
+    let old = unsafe { unit.read_unaligned() };
+    let n = (old & RECURSION_MASK).wrapping_add(RECURSION_ONE) & RECURSION_MASK;
+    // SAFETY: as above.
+    unsafe { unit.write_unaligned((old & !RECURSION_MASK) | n) };
+    // CAST: the limit (15) is below 2^width, checked by the KUnit case.
+    n == RECURSION_ONE.wrapping_mul(bindings::GRO_RECURSION_LIMIT as u16)
+}
+
 /// What a tunnel socket's GRO receive step decided.
 pub(crate) enum GroVerdict {
     /// The encapsulation header was consumed: aggregate the packet as one
@@ -292,11 +327,18 @@ pub(crate) unsafe fn receive(
             // SAFETY: `skb` is ours for the call (see above), `gcb` its GRO
             // control block; the outer header is consumed, so the inner one
             // is the GRO header now (`encap_mark` cleared, `is_fou` set).
+            // `call_gro_receive`, inline: one more level of GRO, unless
+            // that is one too many.
             pp = unsafe {
                 let bits = &mut (*gcb).__bindgen_anon_2.__bindgen_anon_1;
                 bits.set_encap_mark(0);
                 bits.set_is_fou(1);
-                bindings::call_gro_receive(Some(inner), head, skb)
+                if recursion_inc_test(bits) {
+                    (*gcb).flush |= 1;
+                    null_mut()
+                } else {
+                    inner(head, skb)
+                }
             };
             flush = false;
         }
@@ -393,5 +435,33 @@ mod tests {
         assert_eq!(marked, (0, 1));
         assert_eq!(csum, (0, false));
         assert_eq!(flush, 1);
+    }
+
+    #[test]
+    fn recursion_counter_counts_where_gcc_puts_it() {
+        let mut raw = core::mem::MaybeUninit::<bindings::sk_buff>::zeroed();
+        let skb = raw.as_mut_ptr();
+        let cb = gro_cb(skb);
+        // SAFETY: as above; the counter is counted by Rust and read and
+        // written by C, its neighbours set first and read at the end.
+        unsafe {
+            let bits = &mut (*cb).__bindgen_anon_2.__bindgen_anon_1;
+            // Set below the counter, clear above it (where a carry out of
+            // it would go).
+            bits.set_ip_fixedid(3);
+            bits.set_is_fou(1);
+            for n in 1..15 {
+                assert!(!recursion_inc_test(bits));
+                assert_eq!(bindings::fou_rs_gro_recursion_counter(skb), n);
+            }
+            assert!(recursion_inc_test(bits));
+            assert_eq!(bindings::fou_rs_gro_recursion_counter(skb), 15);
+            assert!(!recursion_inc_test(bits));
+            assert_eq!(bindings::fou_rs_gro_recursion_counter(skb), 0);
+            bindings::fou_rs_gro_set_recursion_counter(skb, 14);
+            assert!(recursion_inc_test(bits));
+            assert_eq!((bits.ip_fixedid(), bits.is_flist(), bits.is_fou(), bits.free()), (3, 0, 1, 0));
+            assert_eq!(((*cb).flush, bits.gro_remcsum_start), (0, 0));
+        }
     }
 }
