@@ -130,7 +130,9 @@ pub(crate) struct PortState {
 /// A port: its socket, which carries the state of the receive path.
 pub(crate) type Port = TunnelSocket<PortState>;
 
-/// The counters of `port` now, when `want`.
+/// The counters of `port` now, when `want`. Inline: a dump without
+/// counters asks for every entry.
+#[inline(always)]
 fn snapshot(port: &Port, want: bool) -> Option<Snapshot> {
     want.then(|| port.data().stats.snapshot(port.drops()))
 }

@@ -400,12 +400,14 @@ impl<'a, A: Into<u16>> Attrs<'a, A> {
     }
 }
 
+/// The headers of a generic netlink message: `NLMSG_HDRLEN + GENL_HDRLEN`.
+const HDRLEN: usize = 16 + 4;
+
 /// The attributes of generic netlink message `msg` (header included), as
 /// `nla_parse` finds them without a policy: the last of each type wins;
 /// nesting and byte-order flags are ignored; a truncated attribute ends
 /// the walk. Each payload is a slice of `msg`.
 fn attrs_from_message<A: Into<u16>>(msg: &[u8], maxattr: u16) -> Attrs<'_, A> {
-    const HDRLEN: usize = 16 + 4; // NLMSG_HDRLEN + GENL_HDRLEN
     let mut attrs = Attrs::default();
     let mut rest = msg.get(HDRLEN..).unwrap_or(&[]);
     while let [l0, l1, t0, t1, ..] = *rest {
@@ -638,10 +640,23 @@ impl Message<'_> {
         })
     }
 
-    /// Finishes the message.
+    /// Finishes the message: its length is from its netlink header to the
+    /// buffer's tail (`genlmsg_end`, inline: a dump ends one per entry).
+    #[inline(always)]
     fn end(self) {
-        // SAFETY: `hdr` heads the message in `skb` (type invariant).
-        unsafe { bindings::genlmsg_end(self.skb, self.hdr) };
+        // The tail is an offset from `head` (`NET_SKBUFF_DATA_USES_OFFSET`,
+        // as on every 64-bit kernel), not a pointer.
+        const _: () = assert!(size_of::<bindings::sk_buff_data_t>() == 4);
+        // SAFETY: `hdr` heads the message in `skb` (type invariant), after
+        // the message's netlink and genl headers (`HDRLEN` bytes, put by
+        // `genlmsg_put` in the same buffer, 4-byte aligned as netlink
+        // aligns every message); the tail is at or after its end.
+        unsafe {
+            let nlh = self.hdr.cast::<u8>().sub(HDRLEN);
+            let tail = (*self.skb).head.add((*self.skb).tail as usize);
+            // CAST: one message, far below 4 GiB.
+            (*nlh.cast::<bindings::nlmsghdr>()).nlmsg_len = tail.offset_from(nlh) as u32;
+        }
     }
 
     /// Removes the unfinished message from the buffer.
@@ -745,6 +760,11 @@ pub(crate) const CURSOR_SIZE: usize = 48;
 pub(crate) struct Dump<'a> {
     skb: *mut bindings::sk_buff,
     cb: *mut bindings::netlink_callback,
+    /// The requester's port, the request's sequence number and the family,
+    /// which every message of the dump carries: read once per part.
+    portid: u32,
+    seq: u32,
+    family: *const bindings::genl_family,
     _p: PhantomData<&'a mut bindings::netlink_callback>,
 }
 
@@ -756,10 +776,22 @@ impl<'a> Dump<'a> {
     /// `skb` and `cb` are valid for `'a`; `cb` belongs to a generic netlink
     /// dump.
     unsafe fn from_raw(skb: *mut bindings::sk_buff, cb: *mut bindings::netlink_callback) -> Self {
+        // SAFETY: `cb`, its request header and the dump's info are valid
+        // (the caller's guarantee).
+        let (portid, seq, family) = unsafe {
+            (
+                bindings::fou_rs_dump_portid(cb),
+                (*(*cb).nlh).nlmsg_seq,
+                (*bindings::fou_rs_dump_info(cb)).family,
+            )
+        };
         // INVARIANT: guaranteed by the caller.
         Dump {
             skb,
             cb,
+            portid,
+            seq,
+            family,
             _p: PhantomData,
         }
     }
@@ -819,19 +851,11 @@ impl<'a> Dump<'a> {
     /// A message that does not fit in an empty buffer is `EMSGSIZE`.
     pub(crate) fn add(&mut self, cmd: u8, fill: impl FnOnce(&mut Message<'_>) -> Result) -> Result<bool> {
         let empty = self.len() == 0;
-        // SAFETY: `cb`, its request header and the dump's info are valid.
-        let (portid, seq, family) = unsafe {
-            (
-                bindings::fou_rs_dump_portid(self.cb),
-                (*(*self.cb).nlh).nlmsg_seq,
-                (*self.info()).family,
-            )
-        };
         // CAST: `NLM_F_MULTI` is 2.
         let flags = bindings::NLM_F_MULTI as c_int;
         // SAFETY: `skb` is the dump's buffer, ours during `dumpit`; the
         // family is the registered one.
-        let mut msg = match unsafe { Message::begin(self.skb, portid, seq, family, flags, cmd) } {
+        let mut msg = match unsafe { Message::begin(self.skb, self.portid, self.seq, self.family, flags, cmd) } {
             Ok(m) => m,
             Err(_) if !empty => return Ok(false),
             Err(e) => return Err(e),
