@@ -21,6 +21,7 @@ use crate::net::errno::eaddrinuse;
 use crate::stats::{
     PortStats, //
     Snapshot,
+    StatsPool,
 };
 use crate::net::netns::{
     Net, //
@@ -144,8 +145,11 @@ pub(crate) struct FouNet {
     /// the receive path reaches a port through its socket, under RCU.
     #[pin]
     ports: Mutex<PortTable<Port>>,
-    /// Set, under the mutex, when the module unloads: no port may be added
-    /// after its ports were removed and announced.
+    /// Where the ports' counters come from.
+    #[pin]
+    counters: StatsPool,
+    /// Set, under `ports`' mutex, when the module unloads: no port may be
+    /// added after its ports were removed and announced.
     closed: AtomicBool,
 }
 
@@ -160,6 +164,7 @@ impl PernetState for FouNet {
     fn new() -> impl PinInit<Self, Error> {
         try_pin_init!(FouNet {
             ports <- new_mutex!(PortTable::new(), "fou_rs_ports"),
+            counters <- StatsPool::new(),
             closed: AtomicBool::new(false),
         })
     }
@@ -176,7 +181,7 @@ impl FouNet {
     /// which the configuration returned carries.
     pub(crate) fn add(&self, net: &Net<'_>, cfg: PortConfig) -> Result<PortConfig> {
         let node = RBTreeNodeReservation::new(GFP_KERNEL)?;
-        let stats = PortStats::new()?;
+        let stats = PortStats::new(&self.counters)?;
         let mut ports = self.ports.lock();
         if self.closed.load(Ordering::Relaxed) {
             return Err(ENODEV);

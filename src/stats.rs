@@ -8,7 +8,10 @@
 //! the `stats` attribute that a GET or dump carrying it gets back.
 
 use crate::gue::GueError;
-use crate::net::percpu::PerCpuCounters;
+use crate::net::percpu::{
+    CounterPool, //
+    PerCpuCounters,
+};
 use crate::net::skb::{
     DropReason, //
     PullError,
@@ -125,11 +128,14 @@ pub(crate) struct PortStats {
     counters: PerCpuCounters<COUNTERS>,
 }
 
+/// Where ports' counters come from.
+pub(crate) type StatsPool = CounterPool<COUNTERS>;
+
 impl PortStats {
-    /// Zeroed counters.
-    pub(crate) fn new() -> Result<Self> {
+    /// Zeroed counters, from `pool`.
+    pub(crate) fn new(pool: &StatsPool) -> Result<Self> {
         Ok(PortStats {
-            counters: PerCpuCounters::new()?,
+            counters: pool.take()?,
         })
     }
 
@@ -195,7 +201,8 @@ mod tests {
 
     #[test]
     fn attributes_are_numbered_in_order() -> Result {
-        let a = PortStats::new()?.snapshot(0).attrs();
+        let pool = KBox::pin_init(StatsPool::new(), GFP_KERNEL)?;
+        let a = PortStats::new(&pool)?.snapshot(0).attrs();
         for (i, (n, _)) in a.iter().enumerate() {
             assert_eq!(usize::from(*n), i + 1);
         }
@@ -206,7 +213,8 @@ mod tests {
 
     #[test]
     fn counts_add_up_and_udp_drops_are_the_rest() -> Result {
-        let s = PortStats::new()?;
+        let pool = KBox::pin_init(StatsPool::new(), GFP_KERNEL)?;
+        let s = PortStats::new(&pool)?;
         s.add(Counter::RxPackets, 2);
         s.add(Counter::RxBytes, 100);
         s.inc(Counter::DropControl);

@@ -8,7 +8,7 @@
 # clients' GUE ADD with IPPROTO 0.
 cd "$(dirname "$0")"
 . ./lib.sh
-plan 54
+plan 55
 . ./seed_env.sh
 
 spec=$(cd .. && pwd)/src/fou.yaml
@@ -66,6 +66,15 @@ else
 fi
 check_match "ip fou show lists them as always" \
 	"^port 5555 gue$" ip -n h2 fou show
+# A port deleted and added again counts from zero: its counters go back to
+# the namespace's pool a grace period after the delete and are zeroed when
+# lent again (here, most likely, to the same port).
+ip -n h2 fou del port 5556
+sleep 1
+ip -n h2 fou add port 5556 ipproto 253
+check_match "a port deleted and added again counts from zero" \
+	'"rx-packets": 0, "rx-bytes": 0, "drop-malformed": 0, "drop-gue-unknown": 0, "drop-control": 0, "drop-proto": 0, "no-handler": 0, "drop-remcsum": 0, "drop-nomem": 0, "drop-csum": 0' \
+	ip netns exec h2 bash -c "$(declare -f ynl_rs); KDIR=$KDIR spec=$spec ynl_rs --do get --json '{\"port\": 5556, \"af\": 2, \"stats\": {}}' --output-json"
 
 # --- Drop reasons. -----------------------------------------------------------
 tracing=/sys/kernel/tracing

@@ -58,6 +58,7 @@ struct net *fou_rs_net_next(struct net *net) { struct list_head *n = net ? net->
 u64 __percpu *fou_rs_alloc_percpu_u64(u32 n) { return __alloc_percpu(n * sizeof(u64), sizeof(u64)); }
 void fou_rs_percpu_add(u64 __percpu *base, u32 i, u64 v) { this_cpu_add(base[i], v); }
 u64 fou_rs_percpu_read(u64 __percpu *base, int cpu, u32 i) { return READ_ONCE(per_cpu_ptr(base, cpu)[i]); }
+void fou_rs_percpu_zero(u64 __percpu *base, int cpu, u32 n) { memset(per_cpu_ptr(base, cpu), 0, n * sizeof(u64)); }
 int fou_rs_cpu_next_possible(int cpu) { unsigned int n = cpumask_next(cpu, cpu_possible_mask); return n < nr_cpu_ids ? n : -1; }
 
 #define FOU_RS_SIZE(type) { "sizeof(" #type ")", sizeof(type) }

@@ -161,6 +161,10 @@ void fou_rs_percpu_add(u64 __percpu *base, u32 i, u64 v);
 /* READ_ONCE(per_cpu_ptr(base, cpu)[i]). */
 u64 fou_rs_percpu_read(u64 __percpu *base, int cpu, u32 i);
 
+/* memset(per_cpu_ptr(base, cpu), 0, n * sizeof(u64)): zeroes CPU cpu's n
+ * counters at base. */
+void fou_rs_percpu_zero(u64 __percpu *base, int cpu, u32 n);
+
 /* The possible CPU after cpu (the first for -1), -1 after the last. */
 int fou_rs_cpu_next_possible(int cpu);
 
