@@ -131,9 +131,10 @@ mutants: setup
 	$(ROOT)/tests/mutants/run $(NAMES)
 
 # fou_rs against the kernel's C FOU, same guest, same run. First the exact
-# figure: instructions per 64-byte datagram on seven tunnel paths, plain, C
-# and fou_rs alternating in one guest on Debian's 7.2.12 (QEMU -icount,
-# tests/icount/run; about 11 minutes). Then throughput under TCG, a noisy
+# figure: instructions per 64-byte datagram on eight tunnel paths, per MB
+# of TCP and per control-plane operation, plain, C and fou_rs alternating
+# in one guest on Debian's 7.2.12 (QEMU -icount, tests/icount/run; about
+# 17 minutes). Then throughput under TCG, a noisy
 # secondary measure: min/median/max and ratios on the test kernel
 # (tests/bench.py; FOU_BENCH_REPS, _SECONDS).
 bench: setup
@@ -141,8 +142,8 @@ bench: setup
 	$(ROOT)/tests/bench-run
 
 # Where the instructions of each path go: per guest kernel function, C and
-# fou_rs side by side (a QEMU TCG plugin, tests/icount/plugin; about 10
-# minutes).
+# fou_rs side by side (a QEMU TCG plugin, tests/icount/plugin; about 15
+# minutes; FOU_ICOUNT_PATHS=ctl for the control plane).
 profile: setup
 	$(ROOT)/tests/icount/run --profile
 
